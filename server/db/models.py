@@ -1,0 +1,218 @@
+"""The storage schema, as SQLAlchemy Core tables.
+
+Every site-owned table has `site_id` first in its primary key and in each unique index, so the
+schema can be distributed by site (Citus) without change. Times are integer microseconds since
+the epoch (UTC) and money is integer millionths of the currency unit: both compare, subtract and
+sum exactly and identically on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+GOAL_TYPES = ("CLICK", "PAGEVIEW", "FORM", "CUSTOM_EVENT")
+MATCH_LOGICS = ("ALL", "ANY")
+CONDITION_FIELDS = (
+    "URL", "DOMAIN", "LINK_TEXT", "TITLE", "ASIN", "PATH", "FORM_NAME", "FORM_ID", "PLUGIN",
+    "PAGE_URL", "EVENT_NAME", "PROPERTY_KEY", "PROPERTY_VALUE",
+)
+OPERATORS = (
+    "CONTAINS", "NOT_CONTAINS", "EQUALS", "NOT_EQUALS", "STARTS_WITH", "ENDS_WITH",
+    "IS_EMPTY", "IS_NOT_EMPTY",
+)
+EVENT_TYPES = ("pageview", "click", "form", "custom")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+sites = Table(
+    "sites",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("domain", String(253), nullable=False),
+    Column("name", String(200)),
+    Column("timezone", String(64), nullable=False, server_default="UTC"),
+    # bumped in the same transaction as any goal change: ingestion re-reads goals when it moves
+    Column("goals_version", BigInteger, nullable=False, server_default="0"),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("domain"),
+)
+
+# Process-independent settings, e.g. the hash of the generated admin token.
+app_config = Table(
+    "app_config",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("site_id", Uuid, primary_key=True),
+    Column("id", Uuid, primary_key=True),
+    Column("label", String(200)),
+    Column("secret_hash", LargeBinary(32), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+    ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+    Index(None, "id"),
+)
+
+goals = Table(
+    "goals",
+    metadata,
+    Column("site_id", Uuid, primary_key=True),
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(100), nullable=False),
+    # lower(name): names are unique per site regardless of case
+    Column("name_key", String(100), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("match_logic", String(3), nullable=False, server_default="ALL"),
+    Column("counts_as_conversion", Boolean, nullable=False, server_default="1"),
+    Column("badge_color", String(9), nullable=False),
+    Column("badge_icon", String(64)),
+    Column("priority", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+    UniqueConstraint("site_id", "name_key"),
+    UniqueConstraint("site_id", "priority"),
+    CheckConstraint("priority >= 1", name="priority_positive"),
+    CheckConstraint(_in("type", GOAL_TYPES), name="type"),
+    CheckConstraint(_in("match_logic", MATCH_LOGICS), name="match_logic"),
+    CheckConstraint("length(name) BETWEEN 1 AND 100", name="name_length"),
+)
+
+goal_conditions = Table(
+    "goal_conditions",
+    metadata,
+    Column("site_id", Uuid, primary_key=True),
+    Column("goal_id", Uuid, primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("field", String(16), nullable=False),
+    Column("operator", String(16), nullable=False),
+    Column("value", Text),
+    ForeignKeyConstraint(
+        ["site_id", "goal_id"], ["goals.site_id", "goals.id"], ondelete="CASCADE"
+    ),
+    CheckConstraint(_in("field", CONDITION_FIELDS), name="field"),
+    CheckConstraint(_in("operator", OPERATORS), name="operator"),
+    CheckConstraint(
+        "(operator IN ('IS_EMPTY', 'IS_NOT_EMPTY') AND value IS NULL)"
+        " OR (operator NOT IN ('IS_EMPTY', 'IS_NOT_EMPTY') AND value IS NOT NULL AND value <> '')",
+        name="value_needed",
+    ),
+)
+
+# One random salt per UTC day, shared by every process; a visitor hash cannot be recomputed
+# once its day's salt is deleted.
+salts = Table(
+    "salts",
+    metadata,
+    Column("day", Integer, primary_key=True),
+    Column("salt", LargeBinary(32), nullable=False),
+)
+
+# The one row per visitor that serialises session assignment across processes.
+visitors = Table(
+    "visitors",
+    metadata,
+    Column("site_id", Uuid, primary_key=True),
+    Column("visitor_id", String(200), primary_key=True),
+    Column("session_id", Uuid, nullable=False),
+    Column("last_seen_at", BigInteger, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("site_id", Uuid, primary_key=True),
+    Column("id", Uuid, primary_key=True),
+    Column("visitor_id", String(200), nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("last_seen_at", BigInteger, nullable=False),
+    Column("entry_path", Text),
+    Column("referrer", Text),
+    Column("has_converted", Boolean, nullable=False, server_default="0"),
+    Column("events", Integer, nullable=False, server_default="0"),
+    Column("pageviews", Integer, nullable=False, server_default="0"),
+    ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+    Index(None, "site_id", "started_at", "id"),
+    Index(None, "site_id", "visitor_id", "started_at"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("site_id", Uuid, primary_key=True),
+    Column("id", Uuid, primary_key=True),
+    Column("session_id", Uuid, nullable=False),
+    Column("visitor_id", String(200), nullable=False),
+    Column("user_id", String(200)),
+    Column("occurred_at", BigInteger, nullable=False),
+    Column("type", String(8), nullable=False),
+    Column("name", String(100)),
+    Column("url", Text),
+    Column("path", Text),
+    Column("referrer", Text),
+    Column("click_url", Text),
+    Column("click_domain", String(253)),
+    Column("click_text", Text),
+    Column("click_asin", String(10)),
+    Column("form_name", Text),
+    Column("form_id", String(200)),
+    Column("form_plugin", String(8)),
+    Column("form_page_url", Text),
+    Column("props", Text),
+    Column("revenue_micros", BigInteger),
+    Column("revenue_currency", String(3)),
+    Column("goal_id", Uuid),
+    # whether the matched goal counted as a conversion when the event arrived
+    Column("is_conversion", Boolean, nullable=False, server_default="0"),
+    ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+    CheckConstraint(_in("type", EVENT_TYPES), name="type"),
+    CheckConstraint(
+        "(revenue_micros IS NULL) = (revenue_currency IS NULL)", name="revenue_pair"
+    ),
+    Index(None, "site_id", "occurred_at"),
+    Index(None, "site_id", "session_id", "occurred_at"),
+    Index(None, "site_id", "goal_id", "occurred_at"),
+)
+
+# Idempotency: an event_id is stored once per site, whichever process sees it first.
+event_keys = Table(
+    "event_keys",
+    metadata,
+    Column("site_id", Uuid, primary_key=True),
+    Column("event_key", String(200), primary_key=True),
+    Column("event_id", Uuid, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)

@@ -1,0 +1,65 @@
+"""Everything Goalpost reads from the environment, read once."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be a number, got {raw!r}") from exc
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the common spellings and turn them into the async drivers we use."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+asyncpg://" + url[len("postgresql://"):]
+    if url.startswith("sqlite:///"):
+        url = "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite+aiosqlite:///./goalpost.db"
+    admin_token: str | None = None
+    # events per second per client address on /api/event; 0 turns the limit off
+    rate_limit: float = 20.0
+    rate_burst: float = 0.0
+    max_body_bytes: int = 32 * 1024
+    max_props_bytes: int = 8 * 1024
+    session_timeout_seconds: int = 30 * 60
+    # how long a group commit may wait to gather more events, and how many it takes at most
+    batch_max_delay: float = 0.002
+    batch_max_size: int = 512
+    retry_after_seconds: int = 5
+    cors_allow_any_origin: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        rate = _float("GOALPOST_RATE_LIMIT", 20.0)
+        values = dict(
+            database_url=normalize_database_url(
+                os.environ.get("GOALPOST_DATABASE_URL") or "sqlite+aiosqlite:///./goalpost.db"
+            ),
+            admin_token=os.environ.get("GOALPOST_ADMIN_TOKEN") or None,
+            rate_limit=rate,
+            rate_burst=_float("GOALPOST_RATE_BURST", max(rate * 2, 10.0) if rate else 0.0),
+        )
+        values.update(overrides)
+        if "database_url" in overrides:
+            values["database_url"] = normalize_database_url(values["database_url"])
+        return cls(**values)
