@@ -1,0 +1,20 @@
+// Configuration from the <script> tag's data-* attributes.
+
+import { attr } from './util.js';
+
+/** The tracker's own <script> element. */
+export const findScript = (doc) => doc.currentScript || doc.querySelector('script[src*="goalpost.js"]');
+
+/**
+ * data-site: the site's registered domain (default: the page's host name);
+ * data-api: the ingestion endpoint (default: the script's own origin + /api/event);
+ * data-allow-automation: send even when navigator.webdriver is set (tests).
+ */
+export function readConfig(script, loc) {
+  const src = attr(script, 'src');
+  return {
+    site: attr(script, 'data-site') || loc.hostname,
+    endpoint: attr(script, 'data-api') || (src ? new URL(src, loc.href).origin : loc.origin) + '/api/event',
+    automation: attr(script, 'data-allow-automation') != null,
+  };
+}
