@@ -55,3 +55,8 @@ class RateLimited(ApiError):
 class Unavailable(ApiError):
     status = 503
     code = "unavailable"
+
+
+class Forbidden(ApiError):
+    status = 403
+    code = "forbidden"

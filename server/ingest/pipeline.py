@@ -1,0 +1,205 @@
+"""Ingestion as a pipeline of small named steps (after Plausible's ingestion/event.ex).
+
+Each step takes the event and returns it; a step that sets `event.dropped` ends the run and the
+event is answered 202 without being stored; an ApiError ends it with that error. Storage is the
+last step, and nothing before it writes anything.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+from server.auth.keys import AdminTokens, authenticate_key
+from server.clock import now_us
+from server.db.engine import Database
+from server.errors import InvalidInput, NotFound, RateLimited, Unauthorized
+from server.goals.matching import render_prop_value
+from server.goals.model import EventFacts
+from server.ingest.bots import is_bot
+from server.ingest.event import Event
+from server.ingest.forms import normalize_form
+from server.ingest.goal_cache import GoalCache
+from server.ingest.normalize import click_facts, path_of
+from server.ingest.parse import parse_json, parse_timestamp, put_fields
+from server.ingest.ratelimit import RateLimiter
+from server.ingest.visitors import DAY_US, SaltStore, visitor_hash
+from server.ingest.writer import Stored, Writer
+from server.sites.service import get_by_domain, normalize_domain
+
+
+class SiteLookup:
+    """domain -> site id. A site's id never changes, so found ids are kept; unknown domains are
+    asked again every time, so a site created by another process is found at once."""
+
+    def __init__(self, db: Database):
+        self._db = db
+        self._ids: dict[str, uuid.UUID] = {}
+
+    async def find(self, domain: str) -> uuid.UUID | None:
+        site_id = self._ids.get(domain)
+        if site_id is None:
+            site = await get_by_domain(self._db, domain=normalize_domain(domain))
+            if site is None:
+                return None
+            site_id = self._ids[domain] = site.id
+        return site_id
+
+
+@dataclass
+class Context:
+    db: Database
+    sites: SiteLookup
+    admin: AdminTokens
+    salts: SaltStore
+    goals: GoalCache
+    writer: Writer
+    limiter: RateLimiter
+    max_props_bytes: int
+
+
+Step = Callable[[Context, Event], Awaitable[Event] | Event]
+
+
+# --- the steps, in order -------------------------------------------------------------------
+
+def limit_rate(ctx: Context, event: Event) -> Event:
+    # a request with a key is limited only if the key turns out wrong (see authenticate)
+    if ctx.limiter.enabled and event.request.authorization is None:
+        _check_rate(ctx, event)
+    return event
+
+
+def parse(ctx: Context, event: Event) -> Event:
+    event.raw = parse_json(event.body)
+    event.body = b""
+    return event
+
+
+def validate(ctx: Context, event: Event) -> Event:
+    return put_fields(event, event.raw, max_props_bytes=ctx.max_props_bytes)
+
+
+async def put_site(ctx: Context, event: Event) -> Event:
+    domain = event.raw.get("site")
+    if not isinstance(domain, str) or not domain.strip():
+        raise InvalidInput("site must be the site's domain", field="site")
+    event.site_id = await ctx.sites.find(domain)
+    if event.site_id is None:
+        raise NotFound(f"unknown site {domain!r}", field="site", code="unknown_site")
+    return event
+
+
+async def authenticate(ctx: Context, event: Event) -> Event:
+    header = event.request.authorization
+    if header is None:
+        return event
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        _reject_key(ctx, event, "Authorization must be 'Bearer <site API key>'")
+    if await ctx.admin.is_admin(token):
+        event.trusted = True
+        return event
+    key = await authenticate_key(ctx.db, token)
+    if key is None or key.site_id != event.site_id:
+        _reject_key(ctx, event, "the API key is wrong, revoked or for another site")
+    event.trusted = True
+    return event
+
+
+def put_client(ctx: Context, event: Event) -> Event:
+    raw = event.raw
+    event.ip = event.request.client_ip
+    event.user_agent = event.request.user_agent
+    event.occurred_at = now_us()
+    server_only = [k for k in ("ip", "user_agent", "timestamp") if raw.get(k) is not None]
+    if server_only and not event.trusted:
+        raise InvalidInput(f"{server_only[0]} may only be set with a site API key",
+                           field=server_only[0])
+    if raw.get("ip") is not None:
+        if not isinstance(raw["ip"], str) or len(raw["ip"]) > 64:
+            raise InvalidInput("ip must be an IP address string", field="ip")
+        event.ip = raw["ip"]
+    if raw.get("user_agent") is not None:
+        if not isinstance(raw["user_agent"], str) or len(raw["user_agent"]) > 1024:
+            raise InvalidInput("user_agent must be a string", field="user_agent")
+        event.user_agent = raw["user_agent"]
+    if raw.get("timestamp") is not None:
+        event.occurred_at = parse_timestamp(raw["timestamp"])
+    return event
+
+
+def drop_bot(ctx: Context, event: Event) -> Event:
+    # server-side events with a valid key are trusted: the sender filtered them already
+    if not event.trusted and is_bot(event.user_agent):
+        event.dropped = "bot"
+    return event
+
+
+def normalize(ctx: Context, event: Event) -> Event:
+    event.path = path_of(event.url)
+    raw = event.raw
+    if event.type == "click":
+        click = raw["click"]
+        event.click_url, event.click_domain, event.click_text, event.asin = click_facts(
+            click.get("url"), click.get("text"))
+    elif event.type == "form":
+        form = normalize_form(raw["form"], event.path)
+        event.form_name, event.form_id = form.form_name, form.form_id
+        event.form_plugin, event.form_page_url = form.plugin, form.page_url
+    props = {k: render_prop_value(v) for k, v in event.props.items()} if event.props else {}
+    event.facts = EventFacts(
+        type=event.type, path=event.path, click_url=event.click_url,
+        click_domain=event.click_domain, click_text=event.click_text, asin=event.asin,
+        form_name=event.form_name, form_id=event.form_id, plugin=event.form_plugin,
+        page_url=event.form_page_url, name=event.name, props=props,
+    )
+    return event
+
+
+async def put_visitor(ctx: Context, event: Event) -> Event:
+    if event.anonymous_id is not None:
+        event.visitor_id = event.anonymous_id
+    else:
+        salt = await ctx.salts.salt_for(event.occurred_at // DAY_US)
+        event.visitor_id = visitor_hash(salt, event.site_id, event.ip, event.user_agent)
+    return event
+
+
+async def match_goal(ctx: Context, event: Event) -> Event:
+    event.goals_version, matcher = await ctx.goals.current(event.site_id)
+    event.goal = matcher.first_match(event.facts)
+    return event
+
+
+STEPS: tuple[Step, ...] = (
+    limit_rate, parse, validate, put_site, authenticate, put_client, drop_bot, normalize,
+    put_visitor, match_goal,
+)
+
+
+async def ingest(ctx: Context, event: Event) -> Stored:
+    for step in STEPS:
+        result = step(ctx, event)
+        if not isinstance(result, Event):
+            result = await result
+        if event.dropped:
+            return Stored(None)
+    return await ctx.writer.submit(event)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def _check_rate(ctx: Context, event: Event) -> None:
+    wait = ctx.limiter.check(event.request.client_ip)
+    if wait:
+        raise RateLimited("too many events from this address", field=None,
+                          retry_after=ctx.limiter.retry_after(wait))
+
+
+def _reject_key(ctx: Context, event: Event, message: str) -> None:
+    if ctx.limiter.enabled:
+        _check_rate(ctx, event)
+    raise Unauthorized(message, field="authorization")

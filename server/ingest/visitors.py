@@ -1,0 +1,50 @@
+"""Cookieless visitor ids: a hash of site, IP and user agent under a salt that changes every UTC
+day. Salts live in the database so every process and every restart agrees on them; a day's salt
+is deleted two days later, after which its hashes cannot be recomputed."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+from sqlalchemy import delete, select
+
+from server.db.engine import Database
+from server.db.models import salts
+from server.db.upsert import insert_ignore
+
+DAY_US = 86_400 * 1_000_000
+KEEP_DAYS = 2
+
+
+class SaltStore:
+    def __init__(self, db: Database):
+        self._db = db
+        self._cache: dict[int, bytes] = {}
+
+    async def salt_for(self, day: int) -> bytes:
+        salt = self._cache.get(day)
+        if salt is None:
+            salt = await self._load_or_create(day)
+            self._cache = {d: s for d, s in self._cache.items() if d >= day - KEEP_DAYS}
+            self._cache[day] = salt
+        return salt
+
+    async def _load_or_create(self, day: int) -> bytes:
+        async with self._db.write.begin() as conn:
+            await conn.execute(
+                insert_ignore(conn, salts, [{"day": day, "salt": secrets.token_bytes(32)}])
+            )
+            salt = (await conn.execute(select(salts.c.salt).where(salts.c.day == day))).scalar_one()
+            await conn.execute(delete(salts).where(salts.c.day < day - KEEP_DAYS))
+        return salt
+
+
+def visitor_hash(salt: bytes, site_id: uuid.UUID, ip: str, user_agent: str) -> str:
+    digest = hashlib.blake2b(digest_size=16, key=salt)
+    digest.update(site_id.bytes)
+    digest.update(ip.encode())
+    digest.update(b"\0")
+    digest.update(user_agent.encode())
+    return digest.hexdigest()

@@ -1,0 +1,108 @@
+"""Sites: create, look up, list. Services own their transactions."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from server.clock import now_us
+from server.db.engine import Database
+from server.db.models import sites
+from server.errors import InvalidInput, NotFound
+from server.ids import new_id
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    id: uuid.UUID
+    domain: str
+    name: str | None
+    timezone: str
+    goals_version: int
+    created_at: int
+
+
+def _row(row) -> Site:
+    return Site(row.id, row.domain, row.name, row.timezone, row.goals_version, row.created_at)
+
+
+def normalize_domain(raw: str) -> str:
+    """`https://WWW.Example.com/` and `example.com` name the same site: lower-case, no scheme,
+    no path, no port; a leading www. is kept only if that is all there is."""
+    domain = raw.strip().lower()
+    domain = re.sub(r"^[a-z][a-z0-9+.-]*://", "", domain)
+    domain = domain.split("/", 1)[0].split("?", 1)[0].rstrip(".")
+    if domain.startswith("[") or domain.count(":") == 1:
+        domain = domain.rsplit(":", 1)[0] if not domain.startswith("[") else domain
+    if domain.startswith("www.") and "." in domain[4:]:
+        domain = domain[4:]
+    return domain
+
+
+def validate_domain(raw: str) -> str:
+    domain = normalize_domain(raw)
+    labels = domain.split(".")
+    if not domain or len(domain) > 253 or not all(_LABEL.match(label) for label in labels):
+        raise InvalidInput(f"{raw!r} is not a domain name", field="domain")
+    return domain
+
+
+def validate_timezone(raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"unknown time zone {raw!r} (use an IANA name like Europe/Berlin)",
+                           field="timezone") from None
+    return raw
+
+
+async def create(db: Database, *, domain: str, name: str | None = None,
+                 timezone: str = "UTC") -> Site:
+    domain = validate_domain(domain)
+    timezone = validate_timezone(timezone or "UTC")
+    if name is not None:
+        name = name.strip() or None
+        if name and len(name) > 200:
+            raise InvalidInput("name is longer than 200 characters", field="name")
+    values = dict(id=new_id(), domain=domain, name=name, timezone=timezone, goals_version=0,
+                  created_at=now_us())
+    try:
+        async with db.write.begin() as conn:
+            await conn.execute(sites.insert().values(**values))
+    except IntegrityError:
+        raise InvalidInput(f"a site with domain {domain!r} exists already", field="domain") from None
+    return Site(**values)
+
+
+async def get(db: Database, *, site_id: uuid.UUID) -> Site | None:
+    async with db.read.connect() as conn:
+        row = (await conn.execute(select(sites).where(sites.c.id == site_id))).first()
+    return _row(row) if row else None
+
+
+async def get_or_raise(db: Database, *, site_id: uuid.UUID) -> Site:
+    site = await get(db, site_id=site_id)
+    if site is None:
+        raise NotFound("no such site", field="siteId")
+    return site
+
+
+async def get_by_domain(db: Database, *, domain: str) -> Site | None:
+    async with db.read.connect() as conn:
+        row = (await conn.execute(select(sites).where(sites.c.domain == domain))).first()
+    return _row(row) if row else None
+
+
+async def list_sites(db: Database, *, ids: list[uuid.UUID] | None = None) -> list[Site]:
+    query = select(sites).order_by(sites.c.domain)
+    if ids is not None:
+        query = query.where(sites.c.id.in_(ids))
+    async with db.read.connect() as conn:
+        return [_row(r) for r in await conn.execute(query)]
