@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 11:54:21.048453
+Create Date: 2026-11-25
 """
 from alembic import op
 import sqlalchemy as sa
@@ -120,6 +120,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('site_id', 'name_key', name=op.f('uq_goals_site_id_name_key')),
     sa.UniqueConstraint('site_id', 'priority', name=op.f('uq_goals_site_id_priority'))
     )
+    with op.batch_alter_table('goals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_goals_id'), ['id'], unique=False)
+
     op.create_table('sessions',
     sa.Column('site_id', sa.Uuid(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -162,6 +165,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sessions_site_id_started_at_id'))
 
     op.drop_table('sessions')
+    with op.batch_alter_table('goals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_goals_id'))
+
     op.drop_table('goals')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_events_site_id_session_id_occurred_at'))

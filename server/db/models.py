@@ -104,6 +104,7 @@ goals = Table(
     Column("updated_at", BigInteger, nullable=False),
     ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
     UniqueConstraint("site_id", "name_key"),
+    Index(None, "id"),
     UniqueConstraint("site_id", "priority"),
     CheckConstraint("priority >= 1", name="priority_positive"),
     CheckConstraint(_in("type", GOAL_TYPES), name="type"),
