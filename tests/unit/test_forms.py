@@ -1,0 +1,327 @@
+"""Form adapters against the source-verified fixtures in shared/fixtures/forms/. Pure."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import re
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from server.errors import InvalidInput
+from server.ingest.forms import MAX_FORM_NAME, FormFacts, normalize_form
+
+FIXTURES = Path(__file__).parents[2].parent / "shared" / "fixtures" / "forms"
+SUGGESTED = "suggested_normalization (our design, not plugin behaviour)"
+
+
+def load(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text(), parse_float=Decimal)
+
+
+CF7 = load("cf7.events.json")
+WPFORMS = load("wpforms.events.json")
+GRAVITY = load("gravityforms.events.json")
+NATIVE = load("native.events.json")
+
+
+def test_every_fixture_file_is_covered():
+    assert sorted(p.name for p in FIXTURES.glob("*.events.json")) == [
+        "cf7.events.json", "gravityforms.events.json", "native.events.json",
+        "wpforms.events.json"]
+    assert [d["normalized_plugin"] for d in (CF7, WPFORMS, GRAVITY, NATIVE)] == [
+        "cf7", "wpforms", "gravity", "html"]
+
+
+def _expected(fixture: dict) -> FormFacts:
+    block = fixture.get(SUGGESTED) or fixture["suggested_normalization (our design)"]
+    return FormFacts(**block["expected"])
+
+
+class _Markup(HTMLParser):
+    """Collects what a tracker can read from the page: form attributes and shown titles."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict] = []
+        self.titles: list[str] = []
+        self._in_title = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.forms.append(attrs)
+        classes = (attrs.get("class") or "").split()
+        self._in_title = "gform_title" in classes or "wpforms-title" in classes
+
+    def handle_data(self, data):
+        if self._in_title and data.strip():
+            self.titles.append(data.strip())
+            self._in_title = False
+
+
+def markup(name: str) -> _Markup:
+    parser = _Markup()
+    parser.feed((FIXTURES / name).read_text())
+    return parser
+
+
+# --------------------------------------------------------------------------- typed values
+
+def _typed_values() -> set[str]:
+    """Every value a visitor typed in the fixtures (and the WPForms anti-spam token)."""
+    values = set()
+    for fixture in (CF7, WPFORMS, GRAVITY):
+        text = json.dumps(fixture, default=str)
+        values.update(re.findall(r'"value": "([^"]+)"', text))
+    wp_hook = WPFORMS["server_hooks"][0]["sample_args"]
+    values.update(wp_hook["entry"]["fields"].values())
+    values.add(wp_hook["entry"]["token"])
+    gf_entry = GRAVITY["server_hooks"][0]["sample_args"]["entry"]
+    values.update(v for k, v in gf_entry.items() if k.isdigit())
+    values.add(gf_entry["ip"])
+    return values
+
+
+TYPED = _typed_values()
+
+
+def assert_no_typed_values(result: FormFacts):
+    assert {"Jane Doe", "jane@example.com", "Hello there"} <= TYPED
+    rendered = [repr(result), str(dataclasses.asdict(result))]
+    rendered += [str(getattr(result, f.name)) for f in dataclasses.fields(result)]
+    for value in TYPED:
+        for text in rendered:
+            assert value not in text, (value, text)
+    assert [f.name for f in dataclasses.fields(result)] == ["form_name", "form_id", "plugin",
+                                                            "page_url"]
+    assert not hasattr(result, "__dict__")  # nothing else can hang on it
+
+
+# --------------------------------------------------------------------------- Contact Form 7
+
+def cf7_event(name: str) -> dict:
+    for event in CF7["dom_events"]["events"]:
+        if event["name"] == name:
+            return event
+    raise KeyError(name)
+
+
+def test_cf7_browser_mailsent_detail():
+    detail = copy.deepcopy(cf7_event("wpcf7mailsent")["sample_detail"])
+    assert detail["inputs"]  # the fixture really carries typed values
+    result = normalize_form({"plugin": "cf7", **detail}, "https://example.com/contact/?a=1")
+    expected = _expected(CF7)
+    # CF7 puts no title in the page: the browser shape has no name
+    assert result == FormFacts(form_name=None, form_id=expected.form_id, plugin="cf7",
+                               page_url=expected.page_url)
+    assert result.form_id == str(detail["contactFormId"]) == "123"
+    assert_no_typed_values(result)
+
+
+def test_cf7_browser_with_title_from_our_wordpress_plugin():
+    detail = cf7_event("wpcf7mailsent")["sample_detail"]
+    title = CF7["server_objects"]["WPCF7_ContactForm"]["title()"]
+    result = normalize_form({"plugin": "cf7", "title": title, **detail}, "/contact/")
+    assert result == _expected(CF7)
+    assert_no_typed_values(result)
+
+
+def test_cf7_submit_event_with_mail_sent_is_accepted():
+    detail = cf7_event("wpcf7submit")["sample_detail"]
+    assert detail["status"] == "mail_sent"
+    assert normalize_form({"plugin": "cf7", **detail}, "/contact/").form_id == "123"
+
+
+@pytest.mark.parametrize("name", [e["name"] for e in CF7["dom_events"]["events"]
+                                  if e.get("sample_detail") and
+                                  e["sample_detail"].get("status") != "mail_sent"])
+def test_cf7_unsuccessful_statuses_are_refused(name):
+    detail = cf7_event(name)["sample_detail"]
+    with pytest.raises(InvalidInput) as e:
+        normalize_form({"plugin": "cf7", **detail}, "/contact/")
+    assert e.value.field == "form.status" and e.value.status == 400
+    assert "Jane" not in e.value.message
+
+
+def test_cf7_failure_statuses_from_the_fixture_are_all_refused():
+    statuses = [s for s in CF7["dom_events"]["dispatch_rules"]["api_status_to_class_status"]
+                if not s.startswith("<")]
+    assert "mail_failed" in statuses and "spam" in statuses
+    for status in statuses:
+        payload = {"plugin": "cf7", "contactFormId": 123, "status": status}
+        if status == "mail_sent":
+            assert normalize_form(payload, "/").form_id == "123"
+        else:
+            with pytest.raises(InvalidInput):
+                normalize_form(payload, "/")
+
+
+def test_cf7_api_response_status_counts_when_status_is_absent():
+    detail = copy.deepcopy(cf7_event("wpcf7mailfailed")["sample_detail"])
+    del detail["status"]
+    with pytest.raises(InvalidInput) as e:
+        normalize_form({"plugin": "cf7", **detail}, "/")
+    assert e.value.field == "form.status"
+    ok = copy.deepcopy(cf7_event("wpcf7mailsent")["sample_detail"])
+    del ok["status"]
+    assert normalize_form({"plugin": "cf7", **ok}, "/").form_id == "123"
+
+
+def test_cf7_observed_real_detail_from_readme():
+    readme = (FIXTURES / "README.md").read_text()
+    observed = json.loads(readme.split("```json", 1)[1].split("```", 1)[0], parse_float=Decimal)
+    result = normalize_form({"plugin": "cf7", **observed}, "/contact/")
+    assert result == FormFacts(None, "4", "cf7", "/contact/")
+
+
+def test_cf7_wordpress_hook_shape():
+    obj = CF7["server_objects"]["WPCF7_ContactForm"]
+    result = normalize_form({"plugin": "cf7", "id": obj["id()"], "title": obj["title()"]},
+                            "/contact/")
+    assert result == _expected(CF7)
+
+
+def test_cf7_markup_has_no_title():
+    page = markup("cf7.form.html")
+    assert page.titles == [] and page.forms and "name" not in page.forms[0]
+
+
+# --------------------------------------------------------------------------- WPForms
+
+def test_wpforms_browser_shape_from_markup():
+    page = markup("wpforms.form.html")
+    form_id = page.forms[0]["data-formid"]
+    assert form_id == "123"
+    result = normalize_form({"plugin": "wpforms", "formId": form_id, "title": page.titles[0]},
+                            "https://example.com/contact/")
+    assert result == _expected(WPFORMS)
+
+
+def test_wpforms_browser_shape_without_title():
+    result = normalize_form({"plugin": "wpforms", "formId": 123}, "/contact/")
+    assert result == FormFacts(None, "123", "wpforms", "/contact/")
+
+
+def test_wpforms_wordpress_hook_shape_drops_fields():
+    args = WPFORMS["server_hooks"][0]["sample_args"]
+    payload = {"plugin": "wpforms", "id": args["form_data"]["id"],
+               "title": args["form_data"]["settings"]["form_title"],
+               "fields": args["fields"], "entry": args["entry"]}
+    result = normalize_form(payload, "/contact/")
+    assert result == _expected(WPFORMS)
+    assert_no_typed_values(result)
+
+
+# --------------------------------------------------------------------------- Gravity Forms
+
+def test_gravity_browser_shapes():
+    page = markup("gravityforms.form.html")
+    assert page.titles == ["Contact Us"]
+    events = {e["name"]: e for e in GRAVITY["dom_events"]}
+    confirmation_form_id = events["gform_confirmation_loaded"]["sample_args"][0]
+    render_form_id = events["gform/post_render"]["detail"]["formId"]
+    for form_id in (confirmation_form_id, render_form_id, page.forms[0]["data-formid"]):
+        result = normalize_form({"plugin": "gravity", "formId": form_id,
+                                 "title": page.titles[0]}, "/contact/")
+        assert result == _expected(GRAVITY)
+    assert normalize_form({"plugin": "gravity", "formId": 1}, "/contact/") == FormFacts(
+        None, "1", "gravity", "/contact/")
+
+
+def test_gravity_wordpress_hook_shape_drops_entry():
+    args = GRAVITY["server_hooks"][0]["sample_args"]
+    payload = {"plugin": "gravity", "id": args["form"]["id"], "title": args["form"]["title"],
+               "entry": args["entry"], "form": args["form"]}
+    result = normalize_form(payload, "/contact/")
+    assert result == _expected(GRAVITY)
+    assert_no_typed_values(result)
+
+
+def test_gravity_spam_entry_is_refused():
+    args = GRAVITY["server_hooks"][0]["sample_args"]
+    entry = {**args["entry"], "status": "spam"}
+    with pytest.raises(InvalidInput) as e:
+        normalize_form({"plugin": "gravity", "id": 1, "entry": entry}, "/contact/")
+    assert e.value.field == "form.entry.status"
+
+
+# --------------------------------------------------------------------------- plain HTML
+
+def test_html_form_attributes_from_markup():
+    attrs = markup("native.form.html").forms[0]
+    result = normalize_form({"plugin": "html", "name": attrs["name"], "id": attrs["id"]},
+                            "/newsletter/")
+    assert result == _expected(NATIVE)
+
+
+@pytest.mark.parametrize("attrs,expected", [
+    ({"name": "newsletter"}, ("newsletter", "newsletter")),
+    ({"id": "signup"}, ("signup", "signup")),
+    ({"id": "signup", "title": "Weekly news"}, ("Weekly news", "signup")),
+    ({}, (None, None)),
+    ({"name": "", "id": ""}, (None, None)),
+])
+def test_html_fallbacks(attrs, expected):
+    result = normalize_form({"plugin": "html", **attrs}, "/p")
+    assert (result.form_name, result.form_id) == expected
+
+
+# --------------------------------------------------------------------------- validation
+
+@pytest.mark.parametrize("form,field", [
+    ([], "form"),
+    ("cf7", "form"),
+    (None, "form"),
+    ({}, "form.plugin"),
+    ({"plugin": None}, "form.plugin"),
+    ({"plugin": 7}, "form.plugin"),
+    ({"plugin": "gravityforms", "formId": 1}, "form.plugin"),
+    ({"plugin": "CF7 ", "id": 1}, "form.plugin"),
+    ({"plugin": "cf7"}, "form.contactFormId"),
+    ({"plugin": "wpforms", "title": "x"}, "form.formId"),
+    ({"plugin": "cf7", "contactFormId": True}, "form.contactFormId"),
+    ({"plugin": "cf7", "contactFormId": Decimal("4.0")}, "form.contactFormId"),
+    ({"plugin": "wpforms", "formId": {"id": 1}}, "form.formId"),
+    ({"plugin": "gravity", "id": [1]}, "form.id"),
+    ({"plugin": "gravity", "id": ""}, "form.id"),
+    ({"plugin": "gravity", "id": "9" * 201}, "form.id"),
+    ({"plugin": "gravity", "id": 1, "title": ["x"]}, "form.title"),
+    ({"plugin": "html", "id": 1.5}, "form.id"),
+    ({"plugin": "html", "name": {"x": 1}}, "form.name"),
+    ({"plugin": "html", "id": "x" * 201}, "form.id"),
+    ({"plugin": "cf7", "id": 1, "status": 5}, "form.status"),
+    ({"plugin": "cf7", "id": 1, "status": "mail_failed"}, "form.status"),
+])
+def test_wrong_shapes_are_refused(form, field):
+    with pytest.raises(InvalidInput) as e:
+        normalize_form(form, "/")
+    assert e.value.field == field and e.value.status == 400
+
+
+def test_browser_key_wins_and_extra_keys_are_ignored():
+    result = normalize_form({"plugin": "wpforms", "formId": "7", "id": "8", "extra": {"a": 1},
+                             "formData": {"secret": "typed"}}, "/x")
+    assert result == FormFacts(None, "7", "wpforms", "/x")
+    assert "typed" not in repr(result)
+
+
+def test_names_are_collapsed_and_truncated():
+    result = normalize_form({"plugin": "wpforms", "formId": 1, "title": "  Simple \n Form "}, "/")
+    assert result.form_name == "Simple Form"
+    long = normalize_form({"plugin": "gravity", "formId": 1, "title": "T" * 1000}, "/")
+    assert long.form_name == "T" * MAX_FORM_NAME
+    blank = normalize_form({"plugin": "gravity", "formId": 1, "title": "   "}, "/")
+    assert blank.form_name is None
+
+
+def test_result_is_frozen_and_page_url_is_a_path():
+    result = normalize_form({"plugin": "gravity", "formId": 1}, "https://e.com/a/b?x=1#y")
+    assert result.page_url == "/a/b"
+    assert normalize_form({"plugin": "gravity", "formId": 1}, None).page_url is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.form_id = "2"  # type: ignore[misc]
