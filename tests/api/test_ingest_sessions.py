@@ -1,0 +1,110 @@
+"""Visitors and sessions: cookieless hashes, anonymous ids, the 30-minute rule, raw IPs."""
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from server.auth.keys import create_api_key
+from tests.conftest import BROWSER_UA
+from tests.support.store import all_stored_text, stored_events, stored_sessions
+
+T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+async def key(db, site):
+    _, secret = await create_api_key(db, site_id=site.id, label="server")
+    return {"authorization": f"Bearer {secret}"}
+
+
+async def send_at(client, site, key, when, *, ip="192.0.2.1", ua=BROWSER_UA, path="/", **extra):
+    body = {"site": site.domain, "url": f"https://{site.domain}{path}", "ip": ip,
+            "user_agent": ua, "timestamp": when.isoformat()} | extra
+    response = await client.post("/api/event", json=body, headers=key)
+    assert response.status_code == 202, response.text
+
+
+async def test_sessions_split_after_30_idle_minutes(client, site, key, db):
+    for minutes in (0, 10, 40, 70):  # gaps of 10, 30, 30 minutes: one session
+        await send_at(client, site, key, T0 + timedelta(minutes=minutes), path=f"/p{minutes}")
+    await send_at(client, site, key, T0 + timedelta(minutes=100, seconds=1), path="/late")
+    await send_at(client, site, key, T0 + timedelta(minutes=110), path="/later")
+    sessions = await stored_sessions(db, site.id)
+    assert len(sessions) == 2
+    first, second = sessions
+    assert first["entry_path"] == "/p0"
+    assert (first["events"], first["pageviews"]) == (4, 4)
+    assert second["entry_path"] == "/late"
+    assert second["last_seen_at"] - second["started_at"] == 10 * 60 * 10**6 - 10**6
+    events = await stored_events(db, site.id)
+    assert [e["session_id"] for e in events] == [first["id"]] * 4 + [second["id"]] * 2
+    assert len({e["visitor_id"] for e in events}) == 1
+
+
+async def test_cookieless_visitor_is_ip_and_user_agent(client, site, key, db):
+    await send_at(client, site, key, T0, ip="192.0.2.1")
+    await send_at(client, site, key, T0 + timedelta(minutes=1), ip="192.0.2.1")
+    await send_at(client, site, key, T0 + timedelta(minutes=2), ip="192.0.2.2")
+    await send_at(client, site, key, T0 + timedelta(minutes=3), ip="192.0.2.1",
+                  ua=BROWSER_UA.replace("131", "130"))
+    events = await stored_events(db, site.id)
+    visitors = [e["visitor_id"] for e in events]
+    assert visitors[0] == visitors[1]
+    assert len(set(visitors)) == 3
+    assert len(await stored_sessions(db, site.id)) == 3
+
+
+async def test_visitor_hash_differs_per_site_and_day(client, site, key, db):
+    await send_at(client, site, key, T0)
+    await send_at(client, site, key, T0 + timedelta(days=1))
+    a, b = await stored_events(db, site.id)
+    assert a["visitor_id"] != b["visitor_id"]
+
+
+async def test_anonymous_id_wins_over_the_hash(client, site, key, db):
+    await send_at(client, site, key, T0, ip="192.0.2.1", anonymous_id="u_abc")
+    await send_at(client, site, key, T0 + timedelta(minutes=5), ip="192.0.2.99",
+                  anonymous_id="u_abc")
+    events = await stored_events(db, site.id)
+    assert {e["visitor_id"] for e in events} == {"u_abc"}
+    assert len(await stored_sessions(db, site.id)) == 1
+
+
+async def test_browser_events_use_the_connection_address(client, site, db):
+    for _ in range(3):
+        r = await client.post("/api/event", json={"site": site.domain,
+                                                  "url": f"https://{site.domain}/"})
+        assert r.status_code == 202
+    events = await stored_events(db, site.id)
+    assert len({e["visitor_id"] for e in events}) == 1
+    assert len(await stored_sessions(db, site.id)) == 1
+
+
+async def test_raw_ip_is_never_stored(client, site, key, db):
+    await send_at(client, site, key, T0, ip="198.51.100.231")
+    await client.post("/api/event", json={"site": site.domain, "url": f"https://{site.domain}/"})
+    text = await all_stored_text(db)
+    assert "198.51.100.231" not in text
+    assert "203.0.113.7" not in text  # the test client's own address
+
+
+async def test_concurrent_first_events_of_one_visitor_make_one_session(client, site, key, db):
+    await asyncio.gather(*[
+        send_at(client, site, key, T0 + timedelta(seconds=i), ip="192.0.2.50") for i in range(30)
+    ])
+    sessions = await stored_sessions(db, site.id)
+    assert len(sessions) == 1
+    assert sessions[0]["events"] == 30
+
+
+async def test_conversion_marks_the_session(client, site, key, db):
+    from server.goals.service import create_goal
+
+    await create_goal(db, site_id=site.id, name="Signup", type="CUSTOM_EVENT",
+                      conditions=[("EVENT_NAME", "EQUALS", "signup")])
+    await send_at(client, site, key, T0)
+    assert not (await stored_sessions(db, site.id))[0]["has_converted"]
+    await send_at(client, site, key, T0 + timedelta(minutes=1), name="Signup", type="custom")
+    [session] = await stored_sessions(db, site.id)
+    assert session["has_converted"]
