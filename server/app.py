@@ -65,7 +65,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        db = create_database(settings.database_url)
+        db = create_database(settings.database_url,
+                             busy_timeout_ms=settings.sqlite_busy_timeout_ms)
         goal_cache = GoalCache(db)
         writer = Writer(db, goal_cache, session_timeout_us=settings.session_timeout_seconds * 10**6,
                         max_batch=settings.batch_max_size, retry_after=settings.retry_after_seconds)

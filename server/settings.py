@@ -41,6 +41,8 @@ class Settings:
     batch_max_delay: float = 0.002
     batch_max_size: int = 512
     retry_after_seconds: int = 5
+    # how long a SQLite writer waits for another process's write lock before answering 503
+    sqlite_busy_timeout_ms: int = 30_000
     cors_allow_any_origin: bool = False
     extra: dict = field(default_factory=dict)
 

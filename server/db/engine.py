@@ -17,7 +17,6 @@ SQLITE_PRAGMAS = (
     # FULL: a committed group survives a crash of the machine, not only of the process
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=30000",
 )
 
 
@@ -37,8 +36,8 @@ class Database:
             await self.read.dispose()
 
 
-def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+def _sqlite_engine(url: str, *, immediate: bool, busy_timeout_ms: int) -> AsyncEngine:
+    engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -47,6 +46,7 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
         cursor = dbapi_conn.cursor()
         for pragma in SQLITE_PRAGMAS:
             cursor.execute(pragma)
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -56,9 +56,13 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
     return engine
 
 
-def create_database(url: str) -> Database:
+def create_database(url: str, *, busy_timeout_ms: int = 30_000) -> Database:
     if url.startswith("sqlite"):
-        return Database(url, _sqlite_engine(url, immediate=True), _sqlite_engine(url, immediate=False))
+        return Database(
+            url,
+            _sqlite_engine(url, immediate=True, busy_timeout_ms=busy_timeout_ms),
+            _sqlite_engine(url, immediate=False, busy_timeout_ms=busy_timeout_ms),
+        )
     engine = create_async_engine(
         url,
         pool_size=10,
