@@ -134,7 +134,9 @@ test('pageviews: on load, pushState, replaceState, popstate; never twice in a ro
   win.history.replaceState({}, '', '/b');
   win.pop('https://e.test/a');
   win.pop('https://e.test/a');
-  assert.deepEqual(seen, ['https://e.test/', 'https://e.test/a', 'https://e.test/b', 'https://e.test/a']);
+  win.pop('https://e.test/a#section-2'); // an in-page anchor: not a new page
+  win.history.pushState({}, '', '/c#x');
+  assert.deepEqual(seen, ['https://e.test/', 'https://e.test/a', 'https://e.test/b', 'https://e.test/a', 'https://e.test/c#x']);
 });
 
 test("pageviews: the page's own history errors still reach the page", () => {
