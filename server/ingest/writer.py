@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, InterfaceError
 from server.clock import now_us
 from server.db.engine import Database
 from server.db.models import event_keys, events, goals, sessions, visitors
-from server.db.upsert import insert_ignore
+from server.db.upsert import insert_ignore, insert_or_touch
 from server.errors import Unavailable
 from server.goals.store import goals_versions
 from server.ids import new_id
@@ -68,46 +68,55 @@ class _SessionChange:
 
 class Writer:
     def __init__(self, db: Database, goal_cache: GoalCache, *, session_timeout_us: int,
-                 max_batch: int = 512, retry_after: int = 5):
+                 max_batch: int = 512, retry_after: int = 5, concurrency: int | None = None):
         self._db = db
         self._goals = goal_cache
         self._timeout = session_timeout_us
         self._max_batch = max_batch
         self._retry_after = retry_after
-        self._pending: list[tuple[Event, asyncio.Future]] = []
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        # PostgreSQL: a second transaction fills while the first waits for its commit.
+        # SQLite has one writer at a time anyway.
+        self._concurrency = concurrency or (1 if db.is_sqlite else 2)
+        self._queue: asyncio.Queue[tuple[Event, asyncio.Future] | None] = asyncio.Queue()
+        self._tasks: list[asyncio.Task] = []
         self._closing = False
         self.batches = 0  # how many transactions: lets tests and benchmarks see grouping
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="goalpost-writer")
+        self._tasks = [asyncio.create_task(self._run(), name=f"goalpost-writer-{i}")
+                       for i in range(self._concurrency)]
 
     async def stop(self) -> None:
+        """Store what was accepted, then end."""
         self._closing = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
+        for _ in self._tasks:
+            self._queue.put_nowait(None)
+        await asyncio.gather(*self._tasks)
 
     async def submit(self, event: Event) -> Stored:
         if self._closing:
             raise Unavailable("shutting down", retry_after=self._retry_after)
         future = asyncio.get_running_loop().create_future()
-        self._pending.append((event, future))
-        self._wake.set()
+        self._queue.put_nowait((event, future))
         return await future
 
     async def _run(self) -> None:
         while True:
-            await self._wake.wait()
-            self._wake.clear()
+            item = await self._queue.get()
+            if item is None:
+                return
             # let requests that are already being parsed join this batch
             await asyncio.sleep(0)
-            while self._pending:
-                batch = self._pending[: self._max_batch]
-                del self._pending[: self._max_batch]
-                await self._commit(batch)
-            if self._closing and not self._pending:
+            batch = [item]
+            stop = False
+            while len(batch) < self._max_batch and not self._queue.empty():
+                more = self._queue.get_nowait()
+                if more is None:
+                    stop = True
+                    break
+                batch.append(more)
+            await self._commit(batch)
+            if stop:
                 return
 
     async def _commit(self, batch: list[tuple[Event, asyncio.Future]]) -> None:
@@ -133,6 +142,8 @@ class Writer:
                 future.set_result(result)
 
     async def _write(self, batch: list[Event]) -> list[Stored]:
+        for event in batch:
+            event.id = new_id()
         async with self._db.write.begin() as conn:
             await self._refresh_goals(conn, batch)
             duplicates = await self._claim_event_keys(conn, batch)
@@ -159,9 +170,9 @@ class Writer:
     async def _claim_event_keys(self, conn, batch: list[Event]) -> dict[int, Stored]:
         """Events whose event_id was stored before (or earlier in this batch) -> their answer."""
         first: dict[tuple, Event] = {}
+        batch = sorted(batch, key=lambda e: (e.site_id.bytes, e.event_key or ""))
         later: list[tuple[Event, Event]] = []
         for event in batch:
-            event.id = new_id()
             if event.event_key is None:
                 continue
             key = (event.site_id, event.event_key)
@@ -204,15 +215,14 @@ class Writer:
 
     async def _put_sessions(self, conn, batch: list[Event]) -> None:
         keys = sorted({(e.site_id, e.visitor_id) for e in batch}, key=lambda k: (k[0].bytes, k[1]))
-        await conn.execute(insert_ignore(conn, visitors, [
-            {"site_id": s, "visitor_id": v, "session_id": new_id(), "last_seen_at": NO_SESSION}
-            for s, v in keys
-        ]))
+        # one statement takes each visitor's row lock (creating the row if new) and reads it;
+        # in key order, so two batches never wait on each other in a cycle
         rows = await conn.execute(
-            select(visitors.c.site_id, visitors.c.visitor_id, visitors.c.session_id,
-                   visitors.c.last_seen_at)
-            .where(tuple_(visitors.c.site_id, visitors.c.visitor_id).in_(keys))
-            .with_for_update()
+            insert_or_touch(conn, visitors, ["site_id", "visitor_id"], "last_seen_at").returning(
+                visitors.c.site_id, visitors.c.visitor_id, visitors.c.session_id,
+                visitors.c.last_seen_at),
+            [{"site_id": s, "visitor_id": v, "session_id": new_id(), "last_seen_at": NO_SESSION}
+             for s, v in keys],
         )
         state = {(r.site_id, r.visitor_id): [r.session_id, r.last_seen_at] for r in rows}
         changes: dict[uuid.UUID, _SessionChange] = {}

@@ -1,0 +1,172 @@
+"""Ingestion throughput: Goalpost's POST /api/event on PostgreSQL (50 goals) against a bare
+Starlette endpoint under the same uvicorn settings, driven by wrk from a separate process in the
+same run. Prints events/s, p50/p99 and the ratio.
+
+    python bench/ingest.py [--seconds 15] [--connections 64] [--workers 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from server.db.engine import create_database  # noqa: E402
+from server.db.migrate import upgrade  # noqa: E402
+from server.goals.service import create_goal  # noqa: E402
+from server.sites.service import create as create_site  # noqa: E402
+
+ADMIN_URL = os.environ.get("GOALPOST_BENCH_POSTGRES_URL",
+                           "postgresql://postgres@127.0.0.1:5432/test")
+SITE = "bench.example"
+
+
+def ensure_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True,
+                       stdout=subprocess.DEVNULL)
+        wrk = shutil.which("wrk")
+    return wrk
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def make_database() -> str:
+    name = f"goalpost_bench_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(ADMIN_URL)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    url = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + "/" + name
+    await asyncio.to_thread(upgrade, url)
+    db = create_database(url)
+    site = await create_site(db, domain=SITE)
+    kinds = [
+        ("PAGEVIEW", [("PATH", "STARTS_WITH", "/blog/x{}")]),
+        ("CLICK", [("DOMAIN", "EQUALS", "amazon.fr{}"), ("ASIN", "EQUALS", "B0000000{}")]),
+        ("FORM", [("PLUGIN", "EQUALS", "cf7"), ("FORM_ID", "EQUALS", "9{}")]),
+        ("CUSTOM_EVENT", [("EVENT_NAME", "EQUALS", "Refund{}"),
+                          ("PROPERTY_VALUE", "CONTAINS", "enterprise{}")]),
+    ]
+    for i in range(48):  # 48 goals that never match: every event tries all goals of its type
+        kind, conds = kinds[i % 4]
+        await create_goal(db, site_id=site.id, name=f"Goal {i}", type=kind, match_logic="ALL",
+                          conditions=[(f, o, v.format(i)) for f, o, v in conds])
+    await create_goal(db, site_id=site.id, name="Amazon", type="CLICK",
+                      conditions=[("DOMAIN", "EQUALS", "amazon.de")])
+    await create_goal(db, site_id=site.id, name="Purchase", type="CUSTOM_EVENT",
+                      conditions=[("EVENT_NAME", "EQUALS", "Purchase")])
+    await db.dispose()
+    return url
+
+
+async def drop_database(url: str) -> None:
+    conn = await asyncpg.connect(ADMIN_URL)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    await conn.close()
+
+
+def serve(command: list[str], env: dict, port: int) -> subprocess.Popen:
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(f"http://127.0.0.1:{port}/api/event", content=b"{}", timeout=1)
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(process.stderr.read().decode())
+
+
+def run_wrk(wrk: str, port: int, seconds: int, connections: int) -> dict:
+    out = subprocess.run(
+        [wrk, "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
+         "-s", str(ROOT / "bench" / "ingest.lua"), f"http://127.0.0.1:{port}"],
+        env={**os.environ, "BENCH_SITE": SITE}, capture_output=True, text=True, check=True,
+    ).stdout
+
+    def latency(label: str) -> float:
+        m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*", out)
+    return {"rps": rps, "p50": latency("50"), "p99": latency("99"),
+            "non2xx": int(non2xx.group(1)) if non2xx else 0,
+            "socket_errors": errors.group(0) if errors else ""}
+
+
+async def count_events(url: str) -> int:
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    n = await conn.fetchval("SELECT count(*) FROM events")
+    await conn.close()
+    return n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    wrk = ensure_wrk()
+    url = asyncio.run(make_database())
+    uvicorn_flags = ["--workers", str(args.workers), "--log-level", "warning"]
+    try:
+        port = free_port()
+        bare = serve([sys.executable, "-m", "uvicorn", "bench.bare_app:create_app", "--factory",
+                      "--port", str(port), "--no-access-log", *uvicorn_flags], dict(os.environ),
+                     port)
+        try:
+            baseline = run_wrk(wrk, port, args.seconds, args.connections)
+        finally:
+            bare.terminate()
+            bare.wait()
+
+        port = free_port()
+        env = {**os.environ, "GOALPOST_DATABASE_URL": url, "GOALPOST_RATE_LIMIT": "0",
+               "GOALPOST_ADMIN_TOKEN": "bench"}
+        goalpost = serve([sys.executable, "-m", "server.cli", "serve", "--port", str(port),
+                          *uvicorn_flags], env, port)
+        try:
+            ours = run_wrk(wrk, port, args.seconds, args.connections)
+        finally:
+            goalpost.terminate()
+            goalpost.wait()
+        stored = asyncio.run(count_events(url))
+    finally:
+        asyncio.run(drop_database(url))
+
+    print(f"wrk: {args.connections} connections, {args.seconds}s, uvicorn workers={args.workers}")
+    for label, r in (("bare starlette", baseline), ("goalpost (PostgreSQL, 50 goals)", ours)):
+        print(f"  {label:34s} {r['rps']:9.0f} req/s   p50 {r['p50']:6.2f} ms   "
+              f"p99 {r['p99']:6.2f} ms   non-2xx {r['non2xx']} {r['socket_errors']}")
+    print(f"  events stored: {stored}")
+    print(f"  ratio goalpost / bare: {ours['rps'] / baseline['rps']:.2f}  (target >= 0.6)")
+    print(f"  goalpost p99: {ours['p99']:.1f} ms  (target <= 20 ms)")
+
+
+if __name__ == "__main__":
+    main()
