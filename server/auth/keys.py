@@ -18,6 +18,7 @@ from server.clock import now_us
 from server.db.engine import Database
 from server.db.models import api_keys, app_config, sites
 from server.errors import InvalidInput, NotFound
+from server.db.upsert import insert_ignore
 from server.ids import new_id
 
 ADMIN_HASH_KEY = "admin_token_sha256"
@@ -128,10 +129,9 @@ async def ensure_admin_token(db: Database) -> str | None:
     """Create and return the admin token when none exists yet; None when one does."""
     token = "gpadmin_" + secrets.token_urlsafe(32)
     async with db.write.begin() as conn:
-        existing = (await conn.execute(
-            select(app_config.c.value).where(app_config.c.key == ADMIN_HASH_KEY)
-        )).scalar()
-        if existing is not None:
-            return None
-        await conn.execute(app_config.insert().values(key=ADMIN_HASH_KEY, value=_hash(token).hex()))
-    return token
+        # a second process starting at the same moment inserts nothing and prints nothing
+        created = (await conn.execute(
+            insert_ignore(conn, app_config, [{"key": ADMIN_HASH_KEY, "value": _hash(token).hex()}])
+            .returning(app_config.c.key)
+        )).first()
+    return token if created else None

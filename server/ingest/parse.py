@@ -46,10 +46,13 @@ def _no_constants(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+# numbers with a fraction become Decimal: no binary floating point touches revenue or props
+_decoder = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constants)
+
+
 def parse_json(body: bytes) -> dict[str, Any]:
-    # numbers with a fraction become Decimal: no binary floating point touches revenue or props
     try:
-        data = json.loads(body, parse_float=Decimal, parse_constant=_no_constants)
+        data = _decoder.decode(body.decode("utf-8-sig" if body[:3] == b"\xef\xbb\xbf" else "utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"malformed JSON: {exc}", field="body", code="malformed_json") from None
     if not isinstance(data, dict):
