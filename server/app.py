@@ -100,8 +100,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 def _mount_graphql(app: Starlette) -> None:
     """GraphQL lives in server.schema; mounted here so the app has one list of routes."""
-    try:
-        from server.schema.asgi import mount
-    except ImportError:
-        return
+    from server.schema.asgi import mount
+
     mount(app)

@@ -81,6 +81,18 @@ async def list_goals(db: Database, *, site_id: uuid.UUID) -> list[GoalRecord]:
         return await _records(conn, goals.c.site_id == site_id)
 
 
+async def list_goals_for_sites(db: Database, *, site_ids: list[uuid.UUID]
+                               ) -> dict[uuid.UUID, list[GoalRecord]]:
+    """site id -> its goals in priority order, for many sites in one pair of statements."""
+    out: dict[uuid.UUID, list[GoalRecord]] = {s: [] for s in site_ids}
+    if not site_ids:
+        return out
+    async with db.read.connect() as conn:
+        for record in await _records(conn, goals.c.site_id.in_(site_ids)):
+            out[record.site_id].append(record)
+    return out
+
+
 async def get_many(db: Database, *, goal_ids: list[uuid.UUID]) -> list[GoalRecord]:
     async with db.read.connect() as conn:
         return await _records(conn, goals.c.id.in_(goal_ids))

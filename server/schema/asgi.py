@@ -1,0 +1,34 @@
+"""/graphql: POST for queries and mutations, GET for GraphiQL (and GET queries)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import simplejson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from server.schema.context import get_context
+from server.schema.schema import schema
+
+
+class GraphQLApp(GraphQL):
+    async def get_context(self, request: Request, response: Any):
+        return await get_context(request, response)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # JSON numbers with a fraction become Decimal: no float between request and matcher
+        return json.loads(data, parse_float=Decimal)
+
+    def encode_json(self, data: object) -> str:
+        return simplejson.dumps(data, use_decimal=True, separators=(",", ":"),
+                                ensure_ascii=False)
+
+
+def mount(app: Starlette) -> None:
+    view = GraphQLApp(schema, graphql_ide="graphiql", allow_queries_via_get=False)
+    app.router.routes.append(Route("/graphql", view, methods=["GET", "POST"]))

@@ -1,0 +1,110 @@
+"""The GraphQL schema (contract §4): Query and Mutation assembled from the feature modules,
+with the hardening extensions. `python -m server.schema.schema` prints the SDL that is
+committed as schema.graphql."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from server.resolvers import goals as goal_resolvers
+from server.resolvers import keys as key_resolvers
+from server.resolvers import sessions as session_resolvers
+from server.resolvers import sites as site_resolvers
+from server.resolvers import stats as stat_resolvers
+from server.schema.errors import ErrorCodes, log_unexpected
+from server.schema.goals import Goal, MatchResult
+from server.schema.keys import ApiKey, CreatedApiKey
+from server.schema.permissions import (
+    CanAccessApiKey,
+    CanAccessGoal,
+    CanAccessSite,
+    IsAdmin,
+    IsAuthenticated,
+)
+from server.schema.scalars import SCALAR_MAP
+from server.schema.sessions import SessionConnection
+from server.schema.sites import Site
+from server.schema.stats import GoalStats, Kpis, TimeseriesBucket
+
+MAX_DEPTH = 10
+MAX_TOKENS = 2000
+MAX_ALIASES = 30
+
+AUTH = [IsAuthenticated]
+SITE = [IsAuthenticated, CanAccessSite]
+
+
+@strawberry.type
+class Query:
+    sites: list[Site] = strawberry.field(resolver=site_resolvers.sites, permission_classes=AUTH)
+    site: Site | None = strawberry.field(resolver=site_resolvers.site, permission_classes=SITE)
+    goals: list[Goal] = strawberry.field(resolver=goal_resolvers.goals, permission_classes=SITE)
+    kpis: Kpis = strawberry.field(resolver=stat_resolvers.kpis, permission_classes=SITE)
+    goal_stats: list[GoalStats] = strawberry.field(resolver=stat_resolvers.goal_stats,
+                                                   permission_classes=SITE)
+    sessions: SessionConnection = strawberry.field(resolver=session_resolvers.sessions,
+                                                   permission_classes=SITE)
+    test_event: MatchResult = strawberry.field(resolver=goal_resolvers.test_event,
+                                               permission_classes=SITE)
+    timeseries: list[TimeseriesBucket] = strawberry.field(resolver=stat_resolvers.timeseries,
+                                                          permission_classes=SITE)
+
+
+@strawberry.type
+class Mutation:
+    create_site: Site = strawberry.field(resolver=site_resolvers.create_site,
+                                         permission_classes=[IsAuthenticated, IsAdmin])
+    create_api_key: CreatedApiKey = strawberry.field(resolver=key_resolvers.create_api_key,
+                                                     permission_classes=SITE)
+    revoke_api_key: ApiKey = strawberry.field(resolver=key_resolvers.revoke_api_key,
+                                              permission_classes=[IsAuthenticated,
+                                                                  CanAccessApiKey])
+    create_goal: Goal = strawberry.field(resolver=goal_resolvers.create_goal,
+                                         permission_classes=SITE)
+    update_goal: Goal = strawberry.field(resolver=goal_resolvers.update_goal,
+                                         permission_classes=[IsAuthenticated, CanAccessGoal])
+    delete_goal: strawberry.ID = strawberry.field(resolver=goal_resolvers.delete_goal,
+                                                  permission_classes=[IsAuthenticated,
+                                                                      CanAccessGoal])
+    reorder_goals: list[Goal] = strawberry.field(resolver=goal_resolvers.reorder_goals,
+                                                 permission_classes=SITE)
+
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        # ApiErrors and refused queries are the client's business; only bugs are logged here
+        # (with the request id), before ErrorCodes masks them.
+        context = execution_context.context if execution_context else None
+        log_unexpected(errors, getattr(context, "request_id", None))
+
+
+schema = Schema(
+    query=Query,
+    mutation=Mutation,
+    config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    extensions=[
+        # factories: a fresh extension per request; the two caches are shared module-wide
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        ErrorCodes,
+    ],
+)
+
+
+def sdl() -> str:
+    return schema.as_str() + "\n"
+
+
+if __name__ == "__main__":
+    print(sdl(), end="")

@@ -1,0 +1,41 @@
+"""The Site type."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from server.sites.service import Site as SiteRecord
+
+if TYPE_CHECKING:
+    from server.schema.goals import Goal
+
+
+@strawberry.type
+class Site:
+    id: strawberry.ID
+    domain: str
+    name: str | None
+    timezone: str = strawberry.field(description="IANA time zone; days and hours of the "
+                                                 "time series are the site's.")
+    record: strawberry.Private[SiteRecord]
+
+    @classmethod
+    def of(cls, record: SiteRecord) -> "Site":
+        return cls(id=strawberry.ID(str(record.id)), domain=record.domain, name=record.name,
+                   timezone=record.timezone, record=record)
+
+    @strawberry.field(description="The site's goals in priority order (1 first).")
+    async def goals(self, info: strawberry.Info
+                    ) -> list[Annotated["Goal", strawberry.lazy("server.schema.goals")]]:
+        from server.schema.goals import Goal
+
+        records = await info.context.loaders.goals_of_site.load(self.record.id)
+        return [Goal.of(r) for r in records]
+
+
+async def load_site(info: strawberry.Info, site_id: uuid.UUID) -> Site:
+    record = await info.context.loaders.site.load(site_id)
+    return Site.of(record)
