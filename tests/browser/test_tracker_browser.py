@@ -301,6 +301,31 @@ def test_wpforms_jquery_loaded_before_the_tracker(goalpost, make_page, page):
         ("wpforms", "123", None)]   # no title shown: none sent
 
 
+def test_wpforms_jquery_injected_after_load(goalpost, make_page, page):
+    # e.g. a consent manager or lazy loader adds jQuery and WPForms once the page has loaded
+    url = make_page(fixture_markup("wpforms.form.html"))
+    page.goto(url)
+    loaded(page)
+    page.wait_for_load_state("load")
+    page.evaluate("""() => new Promise(resolve => {
+        const s = document.createElement('script');
+        s.src = '/jquery.min.js';
+        s.onload = () => {
+            jQuery('#wpforms-form-123').on('submit', function (e) {
+                e.preventDefault();   // then the AJAX answer, later
+                setTimeout(() => jQuery(this).trigger('wpformsAjaxSubmitSuccess', [{success: true, data: {}}]), 20);
+            });
+            resolve();
+        };
+        document.head.appendChild(s);
+    })""")
+    fill_typed(page, "#wpforms-123-field_1", "#wpforms-123-field_2", "#wpforms-123-field_3")
+    page.click("#wpforms-submit-123")
+    goalpost.wait_events(make_page.prefix, lambda ev: len(of_type(ev, "form")) >= 1)
+    events = settle(goalpost, page, make_page.prefix)
+    assert [(f["form_plugin"], f["form_id"]) for f in of_type(events, "form")] == [("wpforms", "123")]
+
+
 GF_CONFIRMATION = (
     "<div id='gf_1' class='gform_anchor' tabindex='-1'></div><div id='gform_confirmation_wrapper_1' "
     "class='gform_confirmation_wrapper '><div id='gform_confirmation_message_1' "

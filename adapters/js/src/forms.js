@@ -77,19 +77,10 @@ export function watchForms(win, emit) {
     })
   );
 
-  // Plain HTML forms.
-  doc.addEventListener(
-    'submit',
-    safe((e) => {
-      const f = e.target;
-      if (f.tagName == 'FORM' && !ownedByPlugin(f)) send(htmlForm(f));
-    }),
-    true
-  );
-
   // WPForms, and Gravity Forms' iframe mode, trigger jQuery events, which native listeners never
-  // see: attach through each jQuery the page has, whenever it appears.
-  const scan = safe(() => {
+  // see: attach through each jQuery the page has, whenever it appears (checked when the tracker
+  // starts, on DOMContentLoaded, on load and on every submit, before any AJAX answer).
+  const attach = safe(() => {
     const $ = win.jQuery;
     if (typeof $ == 'function' && jqs.indexOf($) < 0) {
       jqs.push($);
@@ -102,6 +93,21 @@ export function watchForms(win, emit) {
         safe((e, formId) => gravity(formId))
       );
     }
+  });
+
+  // Plain HTML forms.
+  doc.addEventListener(
+    'submit',
+    safe((e) => {
+      attach();
+      const f = e.target;
+      if (f.tagName == 'FORM' && !ownedByPlugin(f)) send(htmlForm(f));
+    }),
+    true
+  );
+
+  const scan = safe(() => {
+    attach();
     // Gravity Forms' default full-page postback: the confirmation is on the page as it loads.
     rememberTitles();
     doc.querySelectorAll('[id^="gform_confirmation_wrapper_"]').forEach((w) => gravity(w.id.slice(27)));
