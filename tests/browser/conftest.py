@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -103,7 +104,11 @@ def goalpost(tmp_path_factory) -> Goalpost:
         "GOALPOST_ADMIN_TOKEN": "x",
         "PYTHONUNBUFFERED": "1",
     }
-    cli = [sys.executable, "-c", "import sys; from server.cli import main; sys.exit(main())"]
+    # the console script the package installs; the same entry point through this interpreter
+    # when its bin directory is not on PATH
+    exe = shutil.which("goalpost")
+    cli = [exe] if exe else [sys.executable, "-c",
+                             "import sys; from server.cli import main; sys.exit(main())"]
     subprocess.run([*cli, "create-site", SITE], env=env, cwd=ROOT, check=True,
                    capture_output=True, timeout=60)
     port = _free_port()
