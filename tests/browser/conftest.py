@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -104,11 +103,10 @@ def goalpost(tmp_path_factory) -> Goalpost:
         "GOALPOST_ADMIN_TOKEN": "x",
         "PYTHONUNBUFFERED": "1",
     }
-    # the console script the package installs; the same entry point through this interpreter
-    # when its bin directory is not on PATH
-    exe = shutil.which("goalpost")
-    cli = [exe] if exe else [sys.executable, "-c",
-                             "import sys; from server.cli import main; sys.exit(main())"]
+    # the console script the package installed for this interpreter; else the same entry point
+    exe = Path(sys.executable).parent / "goalpost"
+    cli = [str(exe)] if exe.exists() else [
+        sys.executable, "-c", "import sys; from server.cli import main; sys.exit(main())"]
     subprocess.run([*cli, "create-site", SITE], env=env, cwd=ROOT, check=True,
                    capture_output=True, timeout=60)
     port = _free_port()
