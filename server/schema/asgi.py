@@ -13,12 +13,17 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from server.schema.context import get_context
+from server.schema.errors import shape_all
 from server.schema.schema import schema
 
 
 class GraphQLApp(GraphQL):
     async def get_context(self, request: Request, response: Any):
         return await get_context(request, response)
+
+    async def process_result(self, request: Request, result):
+        result.errors = shape_all(result.errors, getattr(request.state, "request_id", None))
+        return await super().process_result(request, result)
 
     def decode_json(self, data: str | bytes) -> object:
         # JSON numbers with a fraction become Decimal: no float between request and matcher

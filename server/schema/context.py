@@ -103,6 +103,7 @@ async def get_context(request: Request, response: Any) -> Context:
     request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
     if len(request_id) > 64 or not request_id.isprintable():
         request_id = uuid.uuid4().hex
+    request.state.request_id = request_id
     if response is not None and hasattr(response, "headers"):
         response.headers["x-request-id"] = request_id
     principal, auth_error = await authenticate(request)

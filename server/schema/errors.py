@@ -63,6 +63,8 @@ def shape(error: GraphQLError, request_id: str | None) -> GraphQLError:
         if original.field:
             extensions["field"] = original.field
         return _copy(error, original.message, extensions)
+    if original is None and (error.extensions or {}).get("code"):
+        return error  # shaped already
     if isinstance(original, GraphQLError) or original is None:
         source = original if isinstance(original, GraphQLError) else error
         extensions = dict(source.extensions or {})
@@ -87,8 +89,14 @@ def log_unexpected(errors: list[GraphQLError], request_id: str | None) -> None:
                       exc_info=(type(original), original, original.__traceback__))
 
 
+def shape_all(errors: list[GraphQLError] | None, request_id: str | None):
+    return None if errors is None else [shape(e, request_id) for e in errors]
+
+
 class ErrorCodes(SchemaExtension):
-    """Gives every error of the result its code, masking unexpected ones (see module doc)."""
+    """Gives every error of the result its code, masking unexpected ones (see module doc).
+    Syntax errors leave strawberry outside this hook: the HTTP view shapes those
+    (server/schema/asgi.py), with the same function."""
 
     def on_operation(self) -> Iterator[None]:
         yield

@@ -70,9 +70,10 @@ class GoalStats:
 
 
 def money_list(rows) -> list[Money]:
-    """(currency, micros) rows -> Money sorted by currency, zero sums left out."""
+    """(currency, micros) rows -> Money sorted by currency. A currency whose amounts sum to
+    zero (e.g. a refund) is kept: it had revenue events."""
     return [Money(to_decimal(int(micros)), currency)
-            for currency, micros in sorted(rows) if micros is not None and int(micros) != 0]
+            for currency, micros in sorted(rows) if micros is not None]
 
 
 def _in_range(column, r: Range):
