@@ -60,8 +60,17 @@ async def health_endpoint(request: Request) -> Response:
     return JSONResponse({"ok": True})
 
 
+def _configure_logging() -> None:
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    _configure_logging()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):

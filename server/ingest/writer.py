@@ -81,6 +81,7 @@ class Writer:
         self._tasks: list[asyncio.Task] = []
         self._closing = False
         self.batches = 0  # how many transactions: lets tests and benchmarks see grouping
+        self.stored = 0
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._run(), name=f"goalpost-writer-{i}")
@@ -92,6 +93,8 @@ class Writer:
         for _ in self._tasks:
             self._queue.put_nowait(None)
         await asyncio.gather(*self._tasks)
+        if self.batches:
+            log.info("stored %d events in %d transactions", self.stored, self.batches)
 
     async def submit(self, event: Event) -> Stored:
         if self._closing:
@@ -137,6 +140,7 @@ class Writer:
                     future.set_exception(exc)
             return
         self.batches += 1
+        self.stored += len(batch)
         for (_, future), result in zip(batch, results):
             if not future.done():
                 future.set_result(result)
