@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from server.auth.keys import AdminTokens
 from server.db.engine import create_database
+from server.ingest.batch_store import create_batch_store
 from server.ingest.goal_cache import GoalCache
 from server.ingest.http import event_endpoint
 from server.ingest.pipeline import Context, SiteLookup
@@ -77,8 +78,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         db = create_database(settings.database_url,
                              busy_timeout_ms=settings.sqlite_busy_timeout_ms)
         goal_cache = GoalCache(db)
-        writer = Writer(db, goal_cache, session_timeout_us=settings.session_timeout_seconds * 10**6,
-                        max_batch=settings.batch_max_size, retry_after=settings.retry_after_seconds)
+        # PostgreSQL: a second transaction fills while the first waits for its commit;
+        # SQLite has one writer at a time anyway
+        concurrency = 1 if db.is_sqlite else 2
+        writer = Writer(create_batch_store(db, connections=concurrency), goal_cache,
+                        session_timeout_us=settings.session_timeout_seconds * 10**6,
+                        max_batch=settings.batch_max_size, retry_after=settings.retry_after_seconds,
+                        concurrency=concurrency)
         writer.start()
         app.state.db = db
         app.state.admin = AdminTokens(db, settings.admin_token)

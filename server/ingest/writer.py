@@ -2,15 +2,17 @@
 so one commit (one fsync) stores many events and each request is answered only after the commit
 that holds its event.
 
-One batch, one transaction:
-  1. goals: the site's goals_version is read; events matched against an older version are
+One batch, one transaction (the statements are in batch_store.py):
+  1. goals: the sites' goals_version is read; events matched against an older version are
      matched again, so a goal change in any process applies from its commit on;
-  2. idempotency: event_id keys are inserted with ON CONFLICT DO NOTHING; the losers are
+  2. idempotency: event_id keys are inserted, skipping existing ones; the losers are
      duplicates, answered with the goal their first copy recorded;
   3. sessions: the visitor rows are locked (created first if new, so two processes can't both
-     start a session for one visitor), the 30-minute rule is applied in Python, and sessions and
+     start a session for one visitor), the 30-minute rule is applied here, and sessions and
      visitor rows are written back;
   4. events are inserted.
+Rows are locked in key order, so concurrent batches (here or in other processes) never wait on
+each other in a cycle.
 """
 
 from __future__ import annotations
@@ -20,22 +22,32 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Boolean, and_, bindparam, case, or_, select, tuple_, update
-from sqlalchemy.exc import DBAPIError, OperationalError, InterfaceError
+from sqlalchemy.exc import DBAPIError
 
 from server.clock import now_us
-from server.db.engine import Database
-from server.db.models import event_keys, events, goals, sessions, visitors
-from server.db.upsert import insert_ignore, insert_or_touch
 from server.errors import Unavailable
-from server.goals.store import goals_versions
 from server.ids import new_id
+from server.ingest.batch_store import BatchTx
 from server.ingest.event import Event
 from server.ingest.goal_cache import GoalCache
 
 log = logging.getLogger("goalpost.writer")
 
 NO_SESSION = -1  # last_seen_at of a visitor row created only to take the lock
+
+
+def _storage_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [DBAPIError, OSError, ConnectionError, asyncio.TimeoutError]
+    try:
+        import asyncpg
+
+        errors += [asyncpg.PostgresError, asyncpg.InterfaceError]
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        pass
+    return tuple(errors)
+
+
+STORAGE_ERRORS = _storage_errors()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +58,7 @@ class Stored:
 
 @dataclass(slots=True)
 class _SessionChange:
+    site_id: uuid.UUID
     id: uuid.UUID
     visitor_id: str
     is_new: bool
@@ -67,16 +80,14 @@ class _SessionChange:
 
 
 class Writer:
-    def __init__(self, db: Database, goal_cache: GoalCache, *, session_timeout_us: int,
-                 max_batch: int = 512, retry_after: int = 5, concurrency: int | None = None):
-        self._db = db
+    def __init__(self, store, goal_cache: GoalCache, *, session_timeout_us: int,
+                 max_batch: int = 512, retry_after: int = 5, concurrency: int = 1):
+        self._store = store
         self._goals = goal_cache
         self._timeout = session_timeout_us
         self._max_batch = max_batch
         self._retry_after = retry_after
-        # PostgreSQL: a second transaction fills while the first waits for its commit.
-        # SQLite has one writer at a time anyway.
-        self._concurrency = concurrency or (1 if db.is_sqlite else 2)
+        self._concurrency = concurrency
         self._queue: asyncio.Queue[tuple[Event, asyncio.Future] | None] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
         self._closing = False
@@ -93,6 +104,7 @@ class Writer:
         for _ in self._tasks:
             self._queue.put_nowait(None)
         await asyncio.gather(*self._tasks)
+        await self._store.close()
         if self.batches:
             log.info("stored %d events in %d transactions", self.stored, self.batches)
 
@@ -125,9 +137,8 @@ class Writer:
     async def _commit(self, batch: list[tuple[Event, asyncio.Future]]) -> None:
         try:
             results = await self._write([event for event, _ in batch])
-        except (OperationalError, InterfaceError, DBAPIError, OSError, ConnectionError,
-                asyncio.TimeoutError) as exc:
-            log.warning("storage unavailable, %d events refused: %s", len(batch), exc)
+        except STORAGE_ERRORS as exc:
+            log.warning("storage unavailable, %d events refused: %r", len(batch), exc)
             error = Unavailable("storage unavailable, retry later", retry_after=self._retry_after)
             for _, future in batch:
                 if not future.done():
@@ -148,87 +159,51 @@ class Writer:
     async def _write(self, batch: list[Event]) -> list[Stored]:
         for event in batch:
             event.id = new_id()
-        async with self._db.write.begin() as conn:
-            await self._refresh_goals(conn, batch)
-            duplicates = await self._claim_event_keys(conn, batch)
-            fresh = [e for e in batch if id(e) not in duplicates]
+        async with self._store.transaction() as tx:
+            stored_before, copies = await self._claim_event_keys(tx, batch)
+            fresh = [e for e in batch if id(e) not in stored_before and id(e) not in copies]
             if fresh:
-                await self._put_sessions(conn, fresh)
-                await conn.execute(events.insert(), [_event_row(e) for e in fresh])
-        return [
-            duplicates.get(id(e)) or Stored(e.goal.name if e.goal else None) for e in batch
-        ]
+                await self._store_fresh(tx, fresh)
+        answers = {id(e): Stored(e.goal.name if e.goal else None) for e in fresh}
+        answers.update(stored_before)
+        for copy, original in copies.items():
+            # the first copy is in this batch: answer as it is answered
+            answers[copy] = Stored(answers[id(original)].goal_name, duplicate=True)
+        return [answers[id(e)] for e in batch]
 
-    async def _refresh_goals(self, conn, batch: list[Event]) -> None:
-        versions = await goals_versions(conn, list({e.site_id for e in batch}))
-        for event in batch:
-            version = versions.get(event.site_id, 0)
-            if event.goals_version == version:
-                continue
-            entry = self._goals.get(event.site_id)
-            matcher = entry[1] if entry and entry[0] == version else await self._goals.load(
-                conn, event.site_id, version)
-            event.goal = matcher.first_match(event.facts)
-            event.goals_version = version
-
-    async def _claim_event_keys(self, conn, batch: list[Event]) -> dict[int, Stored]:
-        """Events whose event_id was stored before (or earlier in this batch) -> their answer."""
+    async def _claim_event_keys(self, tx: BatchTx, batch: list[Event]
+                                ) -> tuple[dict[int, Stored], dict[int, Event]]:
+        """(events whose event_id was stored before -> their answer,
+            later copies of an event_id within this batch -> the first copy)"""
         first: dict[tuple, Event] = {}
-        batch = sorted(batch, key=lambda e: (e.site_id.bytes, e.event_key or ""))
-        later: list[tuple[Event, Event]] = []
+        copies: dict[int, Event] = {}
         for event in batch:
             if event.event_key is None:
                 continue
             key = (event.site_id, event.event_key)
             if key in first:
-                later.append((event, first[key]))
+                copies[id(event)] = first[key]
             else:
                 first[key] = event
         if not first:
-            return {}
+            return {}, copies
         now = now_us()
-        claimed = set(
-            tuple(r) for r in await conn.execute(
-                insert_ignore(conn, event_keys, [
-                    {"site_id": e.site_id, "event_key": e.event_key, "event_id": e.id,
-                     "created_at": now}
-                    for e in first.values()
-                ]).returning(event_keys.c.site_id, event_keys.c.event_key)
-            )
-        )
-        duplicates: dict[int, Stored] = {}
-        seen_before = [k for k in first if k not in claimed]
+        keys = sorted(first, key=lambda k: (k[0].bytes, k[1]))
+        claimed = await tx.claim_event_keys(
+            [(site_id, key, first[(site_id, key)].id, now) for site_id, key in keys])
+        stored_before: dict[int, Stored] = {}
+        seen_before = [k for k in keys if k not in claimed]
         if seen_before:
-            rows = await conn.execute(
-                select(event_keys.c.site_id, event_keys.c.event_key, goals.c.name)
-                .select_from(event_keys)
-                .outerjoin(events, and_(events.c.site_id == event_keys.c.site_id,
-                                        events.c.id == event_keys.c.event_id))
-                .outerjoin(goals, and_(goals.c.site_id == events.c.site_id,
-                                       goals.c.id == events.c.goal_id))
-                .where(tuple_(event_keys.c.site_id, event_keys.c.event_key).in_(seen_before))
-            )
-            names = {(r.site_id, r.event_key): r.name for r in rows}
+            names = await tx.goal_names_for_keys(seen_before)
             for key in seen_before:
-                duplicates[id(first[key])] = Stored(names.get(key), duplicate=True)
-        for event, original in later:
-            # the first copy is in this batch: answer as it is answered
-            duplicates[id(event)] = duplicates.get(id(original)) or Stored(
-                original.goal.name if original.goal else None, duplicate=True)
-        return duplicates
+                stored_before[id(first[key])] = Stored(names.get(key), duplicate=True)
+        return stored_before, copies
 
-    async def _put_sessions(self, conn, batch: list[Event]) -> None:
+    async def _store_fresh(self, tx: BatchTx, batch: list[Event]) -> None:
         keys = sorted({(e.site_id, e.visitor_id) for e in batch}, key=lambda k: (k[0].bytes, k[1]))
-        # one statement takes each visitor's row lock (creating the row if new) and reads it;
-        # in key order, so two batches never wait on each other in a cycle
-        rows = await conn.execute(
-            insert_or_touch(conn, visitors, ["site_id", "visitor_id"], "last_seen_at").returning(
-                visitors.c.site_id, visitors.c.visitor_id, visitors.c.session_id,
-                visitors.c.last_seen_at),
-            [{"site_id": s, "visitor_id": v, "session_id": new_id(), "last_seen_at": NO_SESSION}
-             for s, v in keys],
-        )
-        state = {(r.site_id, r.visitor_id): [r.session_id, r.last_seen_at] for r in rows}
+        found, versions = await tx.lock_visitors([(s, v, new_id(), NO_SESSION) for s, v in keys])
+        await self._rematch(batch, versions)
+        state = {key: list(value) for key, value in found.items()}
         changes: dict[uuid.UUID, _SessionChange] = {}
         for event in sorted(batch, key=lambda e: e.occurred_at):
             current = state[(event.site_id, event.visitor_id)]
@@ -236,70 +211,43 @@ class Writer:
             if last_seen == NO_SESSION or event.occurred_at > last_seen + self._timeout:
                 session_id = new_id()
                 changes[session_id] = _SessionChange(
-                    session_id, event.visitor_id, True, event.occurred_at, event.occurred_at,
-                    entry_path=event.path, referrer=event.referrer)
+                    event.site_id, session_id, event.visitor_id, True, event.occurred_at,
+                    event.occurred_at, entry_path=event.path, referrer=event.referrer)
             elif session_id not in changes:
                 changes[session_id] = _SessionChange(
-                    session_id, event.visitor_id, False, event.occurred_at, event.occurred_at)
+                    event.site_id, session_id, event.visitor_id, False, event.occurred_at,
+                    event.occurred_at)
             changes[session_id].add(event)
             current[0], current[1] = session_id, max(last_seen, event.occurred_at)
             event.session_id = session_id
 
-        site_of = {e.session_id: e.site_id for e in batch}
-        new = [c for c in changes.values() if c.is_new]
-        if new:
-            await conn.execute(sessions.insert(), [
-                {"site_id": site_of[c.id], "id": c.id, "visitor_id": c.visitor_id,
-                 "started_at": c.started_at, "last_seen_at": c.last_seen_at,
-                 "entry_path": c.entry_path, "referrer": c.referrer,
-                 "has_converted": c.has_converted, "events": c.events, "pageviews": c.pageviews}
-                for c in new
-            ])
-        old = [c for c in changes.values() if not c.is_new]
-        if old:
-            await conn.execute(_EXTEND_SESSION, [
-                {"b_site": site_of[c.id], "b_id": c.id, "b_first": c.started_at,
-                 "b_last": c.last_seen_at, "b_conv": c.has_converted, "b_events": c.events,
-                 "b_pageviews": c.pageviews}
-                for c in old
-            ])
-        await conn.execute(_MOVE_VISITOR, [
-            {"b_site": s, "b_visitor": v, "b_session": sid, "b_last": last}
-            for (s, v), (sid, last) in state.items()
-        ])
+        await tx.write(
+            new_sessions=[
+                (c.site_id, c.id, c.visitor_id, c.started_at, c.last_seen_at, c.entry_path,
+                 c.referrer, c.has_converted, c.events, c.pageviews)
+                for c in changes.values() if c.is_new],
+            extended_sessions=[
+                (c.site_id, c.id, c.started_at, c.last_seen_at, c.has_converted, c.events,
+                 c.pageviews)
+                for c in changes.values() if not c.is_new],
+            visitor_moves=[(s, v, sid, last) for (s, v), (sid, last) in state.items()],
+            events=[_event_row(e) for e in batch],
+        )
+
+    async def _rematch(self, batch: list[Event], versions: dict[uuid.UUID, int]) -> None:
+        """Match again what was matched against goals older than the database's."""
+        for event in batch:
+            version = versions.get(event.site_id, 0)
+            if event.goals_version < version:
+                event.goals_version, matcher = await self._goals.at_least(event.site_id, version)
+                event.goal = matcher.first_match(event.facts)
 
 
-_EXTEND_SESSION = (
-    update(sessions)
-    .where(sessions.c.site_id == bindparam("b_site"), sessions.c.id == bindparam("b_id"))
-    .values(
-        started_at=case((sessions.c.started_at < bindparam("b_first"), sessions.c.started_at),
-                        else_=bindparam("b_first")),
-        last_seen_at=case((sessions.c.last_seen_at > bindparam("b_last"), sessions.c.last_seen_at),
-                          else_=bindparam("b_last")),
-        has_converted=or_(sessions.c.has_converted, bindparam("b_conv", type_=Boolean)),
-        events=sessions.c.events + bindparam("b_events"),
-        pageviews=sessions.c.pageviews + bindparam("b_pageviews"),
+def _event_row(e: Event) -> tuple:
+    return (
+        e.site_id, e.id, e.session_id, e.visitor_id, e.user_id, e.occurred_at, e.type, e.name,
+        e.url, e.path, e.referrer, e.click_url, e.click_domain, e.click_text, e.asin,
+        e.form_name, e.form_id, e.form_plugin, e.form_page_url, e.props_json, e.revenue_micros,
+        e.revenue_currency, e.goal.id if e.goal else None,
+        bool(e.goal and e.goal.counts_as_conversion),
     )
-)
-
-_MOVE_VISITOR = (
-    update(visitors)
-    .where(visitors.c.site_id == bindparam("b_site"),
-           visitors.c.visitor_id == bindparam("b_visitor"))
-    .values(session_id=bindparam("b_session"), last_seen_at=bindparam("b_last"))
-)
-
-
-def _event_row(e: Event) -> dict:
-    return {
-        "site_id": e.site_id, "id": e.id, "session_id": e.session_id, "visitor_id": e.visitor_id,
-        "user_id": e.user_id, "occurred_at": e.occurred_at, "type": e.type, "name": e.name,
-        "url": e.url, "path": e.path, "referrer": e.referrer, "click_url": e.click_url,
-        "click_domain": e.click_domain, "click_text": e.click_text, "click_asin": e.asin,
-        "form_name": e.form_name, "form_id": e.form_id, "form_plugin": e.form_plugin,
-        "form_page_url": e.form_page_url, "props": e.props_json,
-        "revenue_micros": e.revenue_micros, "revenue_currency": e.revenue_currency,
-        "goal_id": e.goal.id if e.goal else None,
-        "is_conversion": bool(e.goal and e.goal.counts_as_conversion),
-    }
