@@ -217,3 +217,41 @@ event_keys = Table(
     Column("event_id", Uuid, nullable=False),
     Column("created_at", BigInteger, nullable=False),
 )
+
+# --- read rollups (migration 0002), maintained at ingestion by server.stats.rollups ----------
+# Hours are UTC hour starts in microseconds. goal_id NIL_UUID = the site's events as a whole;
+# currency '' = no currency (the counters), else revenue_micros of that currency.
+rollup_hourly = Table(
+    "rollup_hourly",
+    metadata,
+    Column("site_id", Uuid, primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("goal_id", Uuid, primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("events", BigInteger, nullable=False, server_default="0"),
+    Column("pageviews", BigInteger, nullable=False, server_default="0"),
+    Column("conversions", BigInteger, nullable=False, server_default="0"),
+    Column("revenue_micros", BigInteger, nullable=False, server_default="0"),
+    ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+)
+
+# HyperLogLog sketches (p=14, sparse) of the visitor ids of one hour: of the site (goal_id
+# NIL_UUID) or of one goal's events.
+visitor_sketches = Table(
+    "visitor_sketches",
+    metadata,
+    Column("site_id", Uuid, primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("goal_id", Uuid, primary_key=True),
+    Column("sketch", LargeBinary, nullable=False),
+    ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+)
+
+# From which hour on a site's rollups are complete; hours before it are read from events.
+rollup_coverage = Table(
+    "rollup_coverage",
+    metadata,
+    Column("site_id", Uuid, primary_key=True),
+    Column("since_hour", BigInteger, nullable=False),
+    ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+)

@@ -1,0 +1,274 @@
+"""Hourly rollups for the read API, maintained at ingestion.
+
+Why: over 1M events a month, `count(DISTINCT visitor_id)` and sums over the raw events take
+0.5-1.3 s on PostgreSQL; the reads must answer in tens of milliseconds.
+
+What (tables in server/db/models.py, migration 0002):
+
+* rollup_hourly - per site, UTC hour, goal (NIL_UUID = all the site's events) and currency
+  ('' = the counters): events, pageviews, conversions, and revenue_micros per currency. Sums of
+  these are exact.
+* visitor_sketches - per site, hour and goal (NIL_UUID = the site): a HyperLogLog sketch
+  (p = 14, 16,384 registers, stored sparse) of the visitor ids of that hour's events. Distinct
+  visitors over many hours are estimated by merging sketches: relative standard error
+  1.04 / sqrt(16384) = 0.81 % (linear counting below ~40k visitors is closer still).
+* rollup_coverage - the first hour from which a site's rollups are complete.
+
+How reads use them (server/stats/kpis.py): the whole hours of the range from `since_hour` on are
+read from the rollups; the partial hours at either end, and any hours before `since_hour`, from
+the raw events, exactly. Visitor counts mix the two by adding the raw visitor ids to the merged
+sketch. A range without a whole covered hour is answered from the raw events alone (exact).
+
+Maintenance: `apply_batch(conn, events)` in the writer's transaction, after the events are
+inserted. A site's coverage starts at the hour after its first batch with the hook; `rebuild`
+backfills a site from its stored events (and sets coverage to its first hour).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import uuid
+from collections import defaultdict
+from typing import Iterable
+
+import numpy as np
+from sqlalchemy import bindparam, case, delete, func, literal, select, tuple_, update
+
+from server.clock import now_us
+from server.db.models import events as events_table
+from server.db.models import rollup_coverage, rollup_hourly, visitor_sketches
+from server.db.upsert import _insert
+
+NIL_UUID = uuid.UUID(int=0)
+HOUR_US = 3600 * 1_000_000
+P = 14
+M = 1 << P
+_LOW_BITS = 64 - P
+_LOW_MASK = (1 << _LOW_BITS) - 1
+_PAIR = np.dtype([("i", "<u2"), ("v", "u1")])
+
+
+def hour_of(us: int) -> int:
+    return us - us % HOUR_US
+
+
+# --------------------------------------------------------------------------- sketches
+
+def register_of(visitor_id: str) -> tuple[int, int]:
+    h = int.from_bytes(hashlib.blake2b(visitor_id.encode(), digest_size=8).digest(), "big")
+    w = h & _LOW_MASK
+    return h >> _LOW_BITS, _LOW_BITS - w.bit_length() + 1
+
+
+def registers(visitor_ids: Iterable[str]) -> dict[int, int]:
+    regs: dict[int, int] = {}
+    for v in visitor_ids:
+        i, r = register_of(v)
+        if r > regs.get(i, 0):
+            regs[i] = r
+    return regs
+
+
+def encode(regs: dict[int, int]) -> bytes:
+    arr = np.array(sorted(regs.items()), dtype=np.uint32).reshape(-1, 2)
+    out = np.empty(len(arr), dtype=_PAIR)
+    out["i"], out["v"] = arr[:, 0], arr[:, 1]
+    return out.tobytes()
+
+
+def decode(blob: bytes) -> dict[int, int]:
+    arr = np.frombuffer(blob, dtype=_PAIR)
+    return dict(zip(arr["i"].tolist(), arr["v"].tolist()))
+
+
+def merged(blobs: Iterable[bytes], extra_visitors: Iterable[str] = ()) -> np.ndarray:
+    regs = np.zeros(M, dtype=np.uint8)
+    data = b"".join(blobs)
+    if data:
+        arr = np.frombuffer(data, dtype=_PAIR)
+        np.maximum.at(regs, arr["i"], arr["v"])
+    for i, r in registers(extra_visitors).items():
+        if r > regs[i]:
+            regs[i] = r
+    return regs
+
+
+def estimate(regs: np.ndarray) -> int:
+    zeros = int(np.count_nonzero(regs == 0))
+    if zeros == M:
+        return 0
+    alpha = 0.7213 / (1 + 1.079 / M)
+    raw = alpha * M * M / float(np.sum(np.ldexp(1.0, -regs.astype(np.int32))))
+    if raw <= 2.5 * M and zeros:
+        return round(M * math.log(M / zeros))
+    return round(raw)
+
+
+# --------------------------------------------------------------------------- maintenance
+
+def _counter_deltas(rows: Iterable[tuple]) -> dict[tuple, list[int]]:
+    """rows: (site_id, occurred_at, type, goal_id, is_conversion, micros, currency)."""
+    deltas: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for site_id, at, typ, goal_id, conversion, micros, currency in rows:
+        h = hour_of(at)
+        d = deltas[(site_id, h, NIL_UUID, "")]
+        d[0] += 1
+        d[1] += typ == "pageview"
+        d[2] += bool(conversion)
+        if currency is not None:
+            deltas[(site_id, h, NIL_UUID, currency)][3] += micros
+        if goal_id is not None:
+            g = deltas[(site_id, h, goal_id, "")]
+            g[0] += 1
+            g[2] += bool(conversion)
+            if currency is not None:
+                deltas[(site_id, h, goal_id, currency)][3] += micros
+    return deltas
+
+
+async def _add_counters(conn, deltas: dict[tuple, list[int]]) -> None:
+    if not deltas:
+        return
+    rows = [{"site_id": k[0], "hour": k[1], "goal_id": k[2], "currency": k[3], "events": d[0],
+             "pageviews": d[1], "conversions": d[2], "revenue_micros": d[3]}
+            for k, d in sorted(deltas.items(), key=lambda kv: (kv[0][0].bytes, kv[0][1],
+                                                               kv[0][2].bytes, kv[0][3]))]
+    stmt = _insert(conn, rollup_hourly)
+    ex = stmt.excluded
+    c = rollup_hourly.c
+    await conn.execute(stmt.on_conflict_do_update(
+        index_elements=["site_id", "hour", "goal_id", "currency"],
+        set_={"events": c.events + ex.events, "pageviews": c.pageviews + ex.pageviews,
+              "conversions": c.conversions + ex.conversions,
+              "revenue_micros": c.revenue_micros + ex.revenue_micros}), rows)
+
+
+async def _merge_sketches(conn, visitors: dict[tuple, set[str]]) -> None:
+    if not visitors:
+        return
+    keys = sorted(visitors, key=lambda k: (k[0].bytes, k[1], k[2].bytes))
+    # make the rows exist, then lock them: concurrent writers merge one after the other
+    await conn.execute(_insert(conn, visitor_sketches).on_conflict_do_nothing(), [
+        {"site_id": s, "hour": h, "goal_id": g, "sketch": b""} for s, h, g in keys])
+    query = (select(visitor_sketches.c.site_id, visitor_sketches.c.hour,
+                    visitor_sketches.c.goal_id, visitor_sketches.c.sketch)
+             .where(tuple_(visitor_sketches.c.site_id, visitor_sketches.c.hour,
+                           visitor_sketches.c.goal_id).in_(keys)))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    current = {(r.site_id, r.hour, r.goal_id): r.sketch for r in await conn.execute(query)}
+    updates = []
+    for key in keys:
+        regs = decode(current.get(key) or b"")
+        changed = False
+        for i, r in registers(visitors[key]).items():
+            if r > regs.get(i, 0):
+                regs[i] = r
+                changed = True
+        if changed:
+            updates.append({"b_site": key[0], "b_hour": key[1], "b_goal": key[2],
+                            "b_sketch": encode(regs)})
+    if updates:
+        c = visitor_sketches.c
+        await conn.execute(
+            update(visitor_sketches)
+            .where(c.site_id == bindparam("b_site"), c.hour == bindparam("b_hour"),
+                   c.goal_id == bindparam("b_goal"))
+            .values(sketch=bindparam("b_sketch")), updates)
+
+
+def _visitor_sets(rows: Iterable[tuple]) -> dict[tuple, set[str]]:
+    """rows: (site_id, occurred_at, goal_id, visitor_id)."""
+    out: dict[tuple, set[str]] = defaultdict(set)
+    for site_id, at, goal_id, visitor in rows:
+        h = hour_of(at)
+        out[(site_id, h, NIL_UUID)].add(visitor)
+        if goal_id is not None:
+            out[(site_id, h, goal_id)].add(visitor)
+    return out
+
+
+async def apply_batch(conn, batch) -> None:
+    """Add a batch of stored ingestion events (server.ingest.event.Event, after the writer gave
+    them ids, sessions and goals) to the rollups, in the writer's transaction."""
+    if not batch:
+        return
+    await _add_counters(conn, _counter_deltas(
+        (e.site_id, e.occurred_at, e.type, e.goal.id if e.goal else None,
+         bool(e.goal and e.goal.counts_as_conversion), e.revenue_micros, e.revenue_currency)
+        for e in batch))
+    await _merge_sketches(conn, _visitor_sets(
+        (e.site_id, e.occurred_at, e.goal.id if e.goal else None, e.visitor_id) for e in batch))
+    next_hour = hour_of(now_us()) + HOUR_US
+    await conn.execute(_insert(conn, rollup_coverage).on_conflict_do_nothing(), [
+        {"site_id": s, "since_hour": next_hour} for s in sorted({e.site_id for e in batch},
+                                                               key=lambda s: s.bytes)])
+
+
+async def rebuild(conn, site_id: uuid.UUID) -> None:
+    """Recompute a site's rollups from its stored events (a backfill). Run it while no events
+    of the site are being stored, or run it again afterwards."""
+    for table in (rollup_hourly, visitor_sketches, rollup_coverage):
+        await conn.execute(delete(table).where(table.c.site_id == site_id))
+    e = events_table.c
+    hour = (e.occurred_at - e.occurred_at % HOUR_US)
+    conversion = func.sum(case((e.is_conversion, 1), else_=0))
+    # counters with SQL (both databases): site-wide, per currency, per goal, per goal+currency
+    queries = [
+        select(e.site_id, hour.label("hour"), literal(NIL_UUID, e.site_id.type).label("goal_id"),
+               literal("").label("currency"), func.count().label("events"),
+               func.sum(case((e.type == "pageview", 1), else_=0)),
+               conversion, literal(0))
+        .where(e.site_id == site_id).group_by(e.site_id, hour),
+        select(e.site_id, hour, literal(NIL_UUID, e.site_id.type), e.revenue_currency,
+               literal(0), literal(0), literal(0), func.sum(e.revenue_micros))
+        .where(e.site_id == site_id, e.revenue_currency.is_not(None))
+        .group_by(e.site_id, hour, e.revenue_currency),
+        select(e.site_id, hour, e.goal_id, literal(""), func.count(), literal(0), conversion,
+               literal(0))
+        .where(e.site_id == site_id, e.goal_id.is_not(None)).group_by(e.site_id, hour, e.goal_id),
+        select(e.site_id, hour, e.goal_id, e.revenue_currency, literal(0), literal(0),
+               literal(0), func.sum(e.revenue_micros))
+        .where(e.site_id == site_id, e.goal_id.is_not(None), e.revenue_currency.is_not(None))
+        .group_by(e.site_id, hour, e.goal_id, e.revenue_currency),
+    ]
+    columns = ["site_id", "hour", "goal_id", "currency", "events", "pageviews", "conversions",
+               "revenue_micros"]
+    for query in queries:
+        await conn.execute(rollup_hourly.insert().from_select(columns, query))
+    # sketches in Python, streamed
+    sets: dict[tuple, set[str]] = defaultdict(set)
+    first = None
+    result = await conn.stream(
+        select(e.site_id, e.occurred_at, e.goal_id, e.visitor_id).where(e.site_id == site_id))
+    async for part in result.partitions(50_000):
+        for key, value in _visitor_sets(part).items():
+            sets[key] |= value
+            first = key[1] if first is None else min(first, key[1])
+    rows = [{"site_id": k[0], "hour": k[1], "goal_id": k[2],
+             "sketch": encode(registers(v))} for k, v in sets.items()]
+    for start in range(0, len(rows), 5000):
+        await conn.execute(visitor_sketches.insert(), rows[start:start + 5000])
+    await conn.execute(rollup_coverage.insert().values(
+        site_id=site_id, since_hour=0 if first is None else first))
+
+
+# --------------------------------------------------------------------------- reading
+
+async def coverage(conn, site_id: uuid.UUID) -> int | None:
+    return (await conn.execute(select(rollup_coverage.c.since_hour)
+                               .where(rollup_coverage.c.site_id == site_id))).scalar()
+
+
+def split(start: int, end: int, since: int | None) -> tuple[tuple[int, int] | None,
+                                                          list[tuple[int, int]]]:
+    """[start, end) -> (whole covered hours [h0, h1) or None, the rest as raw ranges)."""
+    if since is None:
+        return None, [(start, end)]
+    h0 = max(hour_of(start + HOUR_US - 1), since)
+    h1 = hour_of(end)
+    if h0 >= h1:
+        return None, [(start, end)]
+    raw = [(a, b) for a, b in ((start, h0), (h1, end)) if a < b]
+    return (h0, h1), raw
