@@ -18,6 +18,7 @@ from server.db.engine import Database
 from server.db.models import event_keys, goals, sessions, sites, visitors
 from server.db.models import events as events_table
 from server.db.upsert import insert_ignore, insert_or_touch
+from server.stats import rollups
 
 VisitorKey = tuple[uuid.UUID, str]
 EventKey = tuple[uuid.UUID, str]
@@ -51,6 +52,9 @@ class BatchTx(Protocol):
         """new_sessions: SESSION_COLUMNS order; extended_sessions: (site_id, id, first_seen,
         last_seen, converted, events, pageviews); visitor_moves: (site_id, visitor_id,
         session_id, last_seen_at); events: EVENT_COLUMNS order."""
+
+    async def apply_rollups(self, batch: list) -> None:
+        """Add the stored events to the read rollups (server/stats/rollups.py)."""
 
 
 class SqlBatchStore:
@@ -112,6 +116,9 @@ class _SqlTx:
             dict(zip(("b_site", "b_visitor", "b_session", "b_last"), r)) for r in visitor_moves])
         await self.conn.execute(events_table.insert(),
                                 [dict(zip(EVENT_COLUMNS, r)) for r in events])
+
+    async def apply_rollups(self, batch):
+        await rollups.apply_batch(self.conn, batch)
 
 
 _EXTEND_SESSION = (

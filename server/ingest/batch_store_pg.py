@@ -12,6 +12,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from server.ingest.batch_store import EVENT_COLUMNS, SESSION_COLUMNS
+from server.stats import rollups
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -85,6 +86,21 @@ class _PgTx:
                                 *_columns(extended_sessions, 7), *_columns(visitor_moves, 4),
                                 *_columns(events, len(EVENT_COLUMNS)))
 
+    async def apply_rollups(self, batch):
+        if not batch:
+            return
+        sets = rollups.visitor_sets(batch)
+        keys = rollups.sketch_keys(sets)
+        current = await self.conn.fetch(_LOCK_SKETCHES, *_columns(keys, 3))
+        blobs = {(r["site_id"], r["hour"], r["goal_id"]): r["sketch"] for r in current}
+        changed = []
+        for key in keys:
+            blob = rollups.merge_into(blobs.get(key), sets[key])
+            if blob is not None:
+                changed.append((*key, blob))
+        await self.conn.execute(_ROLLUPS, *_columns(rollups.counter_rows(batch), 8),
+                                *_columns(changed, 4), *_columns(rollups.coverage_rows(batch), 2))
+
 
 # Takes each visitor's row lock (creating the row if new) and reads it, with the goals_version
 # of its site, in one round trip.
@@ -96,6 +112,38 @@ WITH locked AS (
   RETURNING site_id, visitor_id, session_id, last_seen_at
 )
 SELECT locked.*, sites.goals_version FROM locked JOIN sites ON sites.id = locked.site_id
+"""
+
+
+# The batch's sketches, created empty if new, locked and read in one round trip (sorted keys).
+_LOCK_SKETCHES = """
+INSERT INTO visitor_sketches (site_id, hour, goal_id, sketch)
+SELECT u.site_id, u.hour, u.goal_id, ''::bytea
+FROM unnest($1::uuid[], $2::bigint[], $3::uuid[]) AS u(site_id, hour, goal_id)
+ON CONFLICT (site_id, hour, goal_id) DO UPDATE SET sketch = visitor_sketches.sketch
+RETURNING site_id, hour, goal_id, sketch
+"""
+
+_ROLLUPS = """
+WITH counters AS (
+  INSERT INTO rollup_hourly (site_id, hour, goal_id, currency, events, pageviews, conversions,
+                             revenue_micros)
+  SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::text[], $5::bigint[],
+                       $6::bigint[], $7::bigint[], $8::bigint[])
+  ON CONFLICT (site_id, hour, goal_id, currency) DO UPDATE SET
+    events = rollup_hourly.events + excluded.events,
+    pageviews = rollup_hourly.pageviews + excluded.pageviews,
+    conversions = rollup_hourly.conversions + excluded.conversions,
+    revenue_micros = rollup_hourly.revenue_micros + excluded.revenue_micros
+), sketches AS (
+  UPDATE visitor_sketches v SET sketch = u.sketch
+  FROM unnest($9::uuid[], $10::bigint[], $11::uuid[], $12::bytea[])
+    AS u(site_id, hour, goal_id, sketch)
+  WHERE v.site_id = u.site_id AND v.hour = u.hour AND v.goal_id = u.goal_id
+)
+INSERT INTO rollup_coverage (site_id, since_hour)
+SELECT * FROM unnest($13::uuid[], $14::bigint[])
+ON CONFLICT (site_id) DO NOTHING
 """
 
 

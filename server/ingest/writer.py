@@ -233,6 +233,7 @@ class Writer:
             visitor_moves=[(s, v, sid, last) for (s, v), (sid, last) in state.items()],
             events=[_event_row(e) for e in batch],
         )
+        await tx.apply_rollups(batch)
 
     async def _rematch(self, batch: list[Event], versions: dict[uuid.UUID, int]) -> None:
         """Match again what was matched against goals older than the database's."""

@@ -127,13 +127,11 @@ def _counter_deltas(rows: Iterable[tuple]) -> dict[tuple, list[int]]:
     return deltas
 
 
-async def _add_counters(conn, deltas: dict[tuple, list[int]]) -> None:
-    if not deltas:
+async def _add_counters(conn, rows: list[tuple]) -> None:
+    if not rows:
         return
-    rows = [{"site_id": k[0], "hour": k[1], "goal_id": k[2], "currency": k[3], "events": d[0],
-             "pageviews": d[1], "conversions": d[2], "revenue_micros": d[3]}
-            for k, d in sorted(deltas.items(), key=lambda kv: (kv[0][0].bytes, kv[0][1],
-                                                               kv[0][2].bytes, kv[0][3]))]
+    names = ("site_id", "hour", "goal_id", "currency", "events", "pageviews", "conversions",
+             "revenue_micros")
     stmt = _insert(conn, rollup_hourly)
     ex = stmt.excluded
     c = rollup_hourly.c
@@ -141,13 +139,14 @@ async def _add_counters(conn, deltas: dict[tuple, list[int]]) -> None:
         index_elements=["site_id", "hour", "goal_id", "currency"],
         set_={"events": c.events + ex.events, "pageviews": c.pageviews + ex.pageviews,
               "conversions": c.conversions + ex.conversions,
-              "revenue_micros": c.revenue_micros + ex.revenue_micros}), rows)
+              "revenue_micros": c.revenue_micros + ex.revenue_micros}),
+        [dict(zip(names, r)) for r in rows])
 
 
 async def _merge_sketches(conn, visitors: dict[tuple, set[str]]) -> None:
     if not visitors:
         return
-    keys = sorted(visitors, key=lambda k: (k[0].bytes, k[1], k[2].bytes))
+    keys = sketch_keys(visitors)
     # make the rows exist, then lock them: concurrent writers merge one after the other
     await conn.execute(_insert(conn, visitor_sketches).on_conflict_do_nothing(), [
         {"site_id": s, "hour": h, "goal_id": g, "sketch": b""} for s, h, g in keys])
@@ -160,15 +159,10 @@ async def _merge_sketches(conn, visitors: dict[tuple, set[str]]) -> None:
     current = {(r.site_id, r.hour, r.goal_id): r.sketch for r in await conn.execute(query)}
     updates = []
     for key in keys:
-        regs = decode(current.get(key) or b"")
-        changed = False
-        for i, r in registers(visitors[key]).items():
-            if r > regs.get(i, 0):
-                regs[i] = r
-                changed = True
-        if changed:
+        blob = merge_into(current.get(key), visitors[key])
+        if blob is not None:
             updates.append({"b_site": key[0], "b_hour": key[1], "b_goal": key[2],
-                            "b_sketch": encode(regs)})
+                            "b_sketch": blob})
     if updates:
         c = visitor_sketches.c
         await conn.execute(
@@ -189,21 +183,54 @@ def _visitor_sets(rows: Iterable[tuple]) -> dict[tuple, set[str]]:
     return out
 
 
-async def apply_batch(conn, batch) -> None:
-    """Add a batch of stored ingestion events (server.ingest.event.Event, after the writer gave
-    them ids, sessions and goals) to the rollups, in the writer's transaction."""
-    if not batch:
-        return
-    await _add_counters(conn, _counter_deltas(
+def counter_rows(batch) -> list[tuple]:
+    """The batch's additions to rollup_hourly, in key order: (site_id, hour, goal_id, currency,
+    events, pageviews, conversions, revenue_micros)."""
+    deltas = _counter_deltas(
         (e.site_id, e.occurred_at, e.type, e.goal.id if e.goal else None,
          bool(e.goal and e.goal.counts_as_conversion), e.revenue_micros, e.revenue_currency)
-        for e in batch))
-    await _merge_sketches(conn, _visitor_sets(
-        (e.site_id, e.occurred_at, e.goal.id if e.goal else None, e.visitor_id) for e in batch))
+        for e in batch)
+    return [(*k, *d) for k, d in sorted(
+        deltas.items(), key=lambda kv: (kv[0][0].bytes, kv[0][1], kv[0][2].bytes, kv[0][3]))]
+
+
+def visitor_sets(batch) -> dict[tuple, set[str]]:
+    """(site_id, hour, goal_id) -> the batch's visitor ids for that sketch."""
+    return _visitor_sets(
+        (e.site_id, e.occurred_at, e.goal.id if e.goal else None, e.visitor_id) for e in batch)
+
+
+def sketch_keys(sets: dict[tuple, set[str]]) -> list[tuple]:
+    return sorted(sets, key=lambda k: (k[0].bytes, k[1], k[2].bytes))
+
+
+def merge_into(blob: bytes | None, visitors: set[str]) -> bytes | None:
+    """The sketch with these visitors added, or None when it does not change."""
+    regs = decode(blob or b"")
+    changed = False
+    for i, r in registers(visitors).items():
+        if r > regs.get(i, 0):
+            regs[i] = r
+            changed = True
+    return encode(regs) if changed else None
+
+
+def coverage_rows(batch) -> list[tuple]:
+    """(site_id, since_hour) for sites that have no coverage yet: from the next hour on."""
     next_hour = hour_of(now_us()) + HOUR_US
+    return [(s, next_hour) for s in sorted({e.site_id for e in batch}, key=lambda s: s.bytes)]
+
+
+async def apply_batch(conn, batch) -> None:
+    """Add a batch of stored ingestion events (server.ingest.event.Event, after the writer gave
+    them ids, sessions and goals) to the rollups, in the writer's transaction (SQLAlchemy;
+    server/ingest/batch_store_pg.py does the same with asyncpg)."""
+    if not batch:
+        return
+    await _add_counters(conn, counter_rows(batch))
+    await _merge_sketches(conn, visitor_sets(batch))
     await conn.execute(_insert(conn, rollup_coverage).on_conflict_do_nothing(), [
-        {"site_id": s, "since_hour": next_hour} for s in sorted({e.site_id for e in batch},
-                                                               key=lambda s: s.bytes)])
+        {"site_id": s, "since_hour": h} for s, h in coverage_rows(batch)])
 
 
 async def rebuild(conn, site_id: uuid.UUID) -> None:

@@ -91,3 +91,24 @@ def test_split():
     assert rollups.split(10, 5 * h + 10, 0) == ((h, 5 * h), [(10, h), (5 * h, 5 * h + 10)])
     assert rollups.split(0, 5 * h, 2 * h) == ((2 * h, 5 * h), [(0, 2 * h)])
     assert rollups.split(10, h + 5, 0) == (None, [(10, h + 5)])
+
+
+async def test_rollups_kept_by_the_writer_equal_a_rebuild(admin, db, site, client):
+    """What ingestion maintains batch by batch (asyncpg on PostgreSQL, SQLAlchemy on SQLite)
+    is what a rebuild from the stored events computes."""
+    await create_goal(admin, site.id, "Buy")
+    sender = Events(client, site)
+    base = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - \
+        timedelta(hours=3)
+    import asyncio
+    await asyncio.gather(*[
+        sender.send(at=base + timedelta(minutes=5 * i), visitor=f"v{i % 11}",
+                    **({"name": "Buy", "revenue": {"amount": "1.25", "currency": "USD"}}
+                       if i % 4 == 0 else {}))
+        for i in range(36)
+    ])
+    maintained = await snapshot(db, site.id)
+    assert maintained[0] and maintained[1]
+    async with db.write.begin() as conn:
+        await rollups.rebuild(conn, site.id)
+    assert await snapshot(db, site.id) == maintained
