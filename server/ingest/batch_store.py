@@ -66,6 +66,9 @@ class SqlBatchStore:
         async with self._db.write.begin() as conn:
             yield _SqlTx(conn)
 
+    async def warm_up(self) -> None:
+        pass
+
     async def close(self) -> None:
         pass
 

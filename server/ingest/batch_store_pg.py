@@ -43,6 +43,20 @@ class PgBatchStore:
         finally:
             self._idle.put_nowait(conn)
 
+    async def warm_up(self) -> None:
+        """Open the connections now rather than under the first requests."""
+        opened = []
+        while not self._idle.empty():
+            conn = self._idle.get_nowait()
+            opened.append(conn)
+        try:
+            for i, conn in enumerate(opened):
+                if conn is None:
+                    opened[i] = await asyncpg.connect(self._dsn, timeout=5, command_timeout=30)
+        finally:
+            for conn in opened:
+                self._idle.put_nowait(conn)
+
     async def close(self) -> None:
         while not self._idle.empty():
             conn = self._idle.get_nowait()

@@ -94,7 +94,11 @@ class Writer:
         self.batches = 0  # how many transactions: lets tests and benchmarks see grouping
         self.stored = 0
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        try:
+            await self._store.warm_up()
+        except STORAGE_ERRORS as exc:  # the first batch will try again
+            log.warning("storage not reachable at start: %r", exc)
         self._tasks = [asyncio.create_task(self._run(), name=f"goalpost-writer-{i}")
                        for i in range(self._concurrency)]
 
