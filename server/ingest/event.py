@@ -30,6 +30,7 @@ class Event:
     anonymous_id: str | None = None
     user_id: str | None = None
     visitor_id: str | None = None
+    previous_visitor_id: str | None = None  # under yesterday's salt, early in a UTC day
     # what
     type: str = "pageview"
     name: str | None = None

@@ -29,6 +29,9 @@ from server.ingest.writer import Stored, Writer
 from server.sites.service import get_by_domain, normalize_domain
 
 
+CARRY_OVER_US = 6 * 3600 * 1_000_000
+
+
 class SiteLookup:
     """domain -> site id. A site's id never changes, so found ids are kept; unknown domains are
     asked again every time, so a site created by another process is found at once."""
@@ -163,8 +166,16 @@ async def put_visitor(ctx: Context, event: Event) -> Event:
     if event.anonymous_id is not None:
         event.visitor_id = event.anonymous_id
     else:
-        salt = await ctx.salts.salt_for(event.occurred_at // DAY_US)
+        day, into_day = divmod(event.occurred_at, DAY_US)
+        salt = await ctx.salts.salt_for(day)
         event.visitor_id = visitor_hash(salt, event.site_id, event.ip, event.user_agent)
+        if into_day <= CARRY_OVER_US:
+            # a session that began yesterday may still be going: the writer continues it
+            # under yesterday's hash (sessions running more than six hours past midnight
+            # without a 30-minute pause are split there)
+            before = await ctx.salts.salt_for(day - 1)
+            event.previous_visitor_id = visitor_hash(before, event.site_id, event.ip,
+                                                     event.user_agent)
     return event
 
 

@@ -204,13 +204,20 @@ class Writer:
         return stored_before, copies
 
     async def _store_fresh(self, tx: BatchTx, batch: list[Event]) -> None:
-        keys = sorted({(e.site_id, e.visitor_id) for e in batch}, key=lambda k: (k[0].bytes, k[1]))
+        keys = {(e.site_id, e.visitor_id) for e in batch}
+        keys.update((e.site_id, e.previous_visitor_id) for e in batch if e.previous_visitor_id)
+        keys = sorted(keys, key=lambda k: (k[0].bytes, k[1]))
         found, versions = await tx.lock_visitors([(s, v, new_id(), NO_SESSION) for s, v in keys])
         await self._rematch(batch, versions)
         state = {key: list(value) for key, value in found.items()}
         changes: dict[uuid.UUID, _SessionChange] = {}
         for event in sorted(batch, key=lambda e: e.occurred_at):
             current = state[(event.site_id, event.visitor_id)]
+            if event.previous_visitor_id and not self._live(current, event):
+                previous = state[(event.site_id, event.previous_visitor_id)]
+                if self._live(previous, event):
+                    # the visitor's session began before midnight (UTC): it goes on
+                    event.visitor_id, current = event.previous_visitor_id, previous
             session_id, last_seen = current
             if last_seen == NO_SESSION or event.occurred_at > last_seen + self._timeout:
                 session_id = new_id()
@@ -238,6 +245,9 @@ class Writer:
             events=[_event_row(e) for e in batch],
         )
         await tx.apply_rollups(batch)
+
+    def _live(self, state: list, event: Event) -> bool:
+        return state[1] != NO_SESSION and event.occurred_at <= state[1] + self._timeout
 
     async def _rematch(self, batch: list[Event], versions: dict[uuid.UUID, int]) -> None:
         """Match again what was matched against goals older than the database's."""

@@ -108,3 +108,54 @@ async def test_conversion_marks_the_session(client, site, key, db):
     await send_at(client, site, key, T0 + timedelta(minutes=1), name="Signup", type="custom")
     [session] = await stored_sessions(db, site.id)
     assert session["has_converted"]
+
+
+async def test_a_session_goes_on_across_utc_midnight(client, site, key, db):
+    """The cookieless hash changes with the day's salt; a session that began before midnight
+    continues after it under yesterday's hash."""
+    midnight = datetime(2026, 3, 11, tzinfo=timezone.utc)
+    await send_at(client, site, key, midnight - timedelta(minutes=10), path="/before")
+    await send_at(client, site, key, midnight + timedelta(minutes=5), path="/after")
+    await send_at(client, site, key, midnight + timedelta(minutes=20), path="/later")
+    # another visitor whose last event was long before midnight starts afresh
+    await send_at(client, site, key, midnight - timedelta(hours=2), ip="192.0.2.77")
+    await send_at(client, site, key, midnight + timedelta(minutes=1), ip="192.0.2.77")
+    sessions = await stored_sessions(db, site.id)
+    assert len(sessions) == 3
+    ours = next(s for s in sessions if s["entry_path"] == "/before")
+    assert ours["events"] == 3
+    events = [e for e in await stored_events(db, site.id) if e["session_id"] == ours["id"]]
+    assert len({e["visitor_id"] for e in events}) == 1
+    # an hour into the new day, the same person is a new visitor of the new day
+    await send_at(client, site, key, midnight + timedelta(hours=1), path="/next")
+    last = (await stored_events(db, site.id))[-1]
+    assert last["visitor_id"] != events[0]["visitor_id"]
+
+
+async def test_the_new_days_salt_forgets_idle_visitors(db, site):
+    """Session state idle for more than two days is deleted when a day's salt is made."""
+    import uuid as uuid_
+    from sqlalchemy import delete, select
+    from server.clock import now_us
+    from server.db.models import salts, visitors
+    from server.ingest.visitors import DAY_US, SaltStore
+
+    day = now_us() // DAY_US
+    async with db.write.begin() as conn:
+        await conn.execute(delete(salts).where(salts.c.day == day + 1))
+        await conn.execute(visitors.insert(), [
+            {"site_id": site.id, "visitor_id": "idle", "session_id": uuid_.uuid4(),
+             "last_seen_at": now_us() - 3 * DAY_US},
+            {"site_id": site.id, "visitor_id": "recent", "session_id": uuid_.uuid4(),
+             "last_seen_at": now_us() - DAY_US},
+        ])
+    store = SaltStore(db)
+    await store.salt_for(day + 1)  # as if tomorrow had come
+    await asyncio.gather(*store._tasks)
+    async with db.read.connect() as conn:
+        left = set((await conn.execute(select(visitors.c.visitor_id).where(
+            visitors.c.site_id == site.id))).scalars())
+    assert left == {"recent"}
+    # salts of the day after tomorrow must not exist in a test database afterwards
+    async with db.write.begin() as conn:
+        await conn.execute(delete(salts).where(salts.c.day == day + 1))
