@@ -73,6 +73,18 @@ async def get_api_key(db: Database, *, key_id: uuid.UUID) -> ApiKey | None:
     return _row(row) if row else None
 
 
+async def list_api_keys_for_sites(db: Database, *, site_ids: list[uuid.UUID]
+                                  ) -> dict[uuid.UUID, list[ApiKey]]:
+    """Each site's keys, oldest first (never their secrets: only hashes exist)."""
+    async with db.read.connect() as conn:
+        rows = await conn.execute(select(api_keys).where(api_keys.c.site_id.in_(site_ids))
+                                  .order_by(api_keys.c.created_at, api_keys.c.id))
+    found: dict[uuid.UUID, list[ApiKey]] = {}
+    for row in rows:
+        found.setdefault(row.site_id, []).append(_row(row))
+    return found
+
+
 async def revoke_api_key(db: Database, *, key_id: uuid.UUID) -> ApiKey:
     async with db.write.begin() as conn:
         await conn.execute(

@@ -14,6 +14,8 @@ from typing import Any
 from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
+from server.auth import keys as keys_service
+
 from server.auth.keys import AdminTokens, authenticate_key
 from server.db.engine import Database
 from server.goals import service as goals_service
@@ -44,6 +46,7 @@ class Loaders:
         self.goal = DataLoader(self._goals)
         self.goals_of_site = DataLoader(self._goals_of_sites)
         self.events_of_session = DataLoader(self._events_of_sessions)
+        self.api_keys_of_site = DataLoader(self._api_keys_of_sites)
 
     async def _sites(self, keys: list[uuid.UUID]) -> list[Site | None]:
         by_id = {s.id: s for s in await sites_service.list_sites(self.db, ids=list(keys))}
@@ -59,6 +62,10 @@ class Loaders:
             for goal in goals:
                 self.goal.prime(goal.id, goal)
         return [by_site.get(k, []) for k in keys]
+
+    async def _api_keys_of_sites(self, keys: list[uuid.UUID]) -> list[list]:
+        found = await keys_service.list_api_keys_for_sites(self.db, site_ids=list(keys))
+        return [found.get(k, []) for k in keys]
 
     async def _events_of_sessions(self, keys: list[tuple[uuid.UUID, uuid.UUID]]
                                   ) -> list[list[EventRow]]:

@@ -11,6 +11,7 @@ from server.sites.service import Site as SiteRecord
 
 if TYPE_CHECKING:
     from server.schema.goals import Goal
+    from server.schema.keys import ApiKey
 
 
 @strawberry.type
@@ -34,6 +35,15 @@ class Site:
 
         records = await info.context.loaders.goals_of_site.load(self.record.id)
         return [Goal.of(r) for r in records]
+
+    @strawberry.field(description="The site's API keys, oldest first, revoked ones included "
+                                  "(their secrets are never shown again).")
+    async def api_keys(self, info: strawberry.Info
+                       ) -> list[Annotated["ApiKey", strawberry.lazy("server.schema.keys")]]:
+        from server.schema.keys import ApiKey
+
+        records = await info.context.loaders.api_keys_of_site.load(self.record.id)
+        return [ApiKey.of(r) for r in records]
 
 
 async def load_site(info: strawberry.Info, site_id: uuid.UUID) -> Site:
