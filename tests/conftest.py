@@ -3,6 +3,7 @@ PostgreSQL (the `backend` parameter), through the real ASGI app with its lifespa
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 import httpx
@@ -52,6 +53,17 @@ def make_settings(database_url: str, **overrides) -> Settings:
                   rate_burst=0.0)
     values.update(overrides)
     return Settings(**values)
+
+
+@contextlib.asynccontextmanager
+async def running_app(settings: Settings, client_ip: str = "192.0.2.99"):
+    """Another app on the same database (as another process would be), with a client."""
+    application = create_app(settings)
+    async with LifespanManager(application, startup_timeout=30, shutdown_timeout=30):
+        transport = httpx.ASGITransport(app=application, client=(client_ip, 1))
+        async with httpx.AsyncClient(transport=transport, base_url="http://gp.test",
+                                     headers={"user-agent": BROWSER_UA}) as c:
+            yield application, c
 
 
 @pytest.fixture(scope="session")

@@ -6,12 +6,10 @@ import sqlite3
 import uuid
 
 import httpx
-from asgi_lifespan import LifespanManager
 from sqlalchemy.engine import make_url
 
-from server.app import create_app
 from server.sites import service as sites
-from tests.conftest import BROWSER_UA, make_settings
+from tests.conftest import BROWSER_UA, make_settings, running_app
 from tests.support.server_process import ServerProcess
 from tests.support.store import count_events, stored_events
 from tests.support.tcpproxy import TcpProxy
@@ -59,54 +57,46 @@ async def test_503_while_postgres_is_unreachable_then_recovers(postgres_url):
     proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432)
     await proxy.start()
     via_proxy = postgres_url.replace(f":{target.port or 5432}/", f":{proxy.port}/")
-    app = create_app(make_settings(via_proxy))
-    async with LifespanManager(app):
+    async with running_app(make_settings(via_proxy)) as (app, c):
         db = app.state.db
         site = await sites.create(db, domain=f"down-{uuid.uuid4().hex[:8]}.example")
-        transport = httpx.ASGITransport(app=app, client=("192.0.2.30", 1))
-        async with httpx.AsyncClient(transport=transport, base_url="http://gp.test",
-                                     headers={"user-agent": BROWSER_UA}) as c:
-            body = {"site": site.domain, "name": "Signup", "anonymous_id": "v1"}
-            assert (await c.post("/api/event", json=body)).status_code == 202
+        body = {"site": site.domain, "name": "Signup", "anonymous_id": "v1"}
+        assert (await c.post("/api/event", json=body)).status_code == 202
 
-            await proxy.stop()
-            for _ in range(3):
-                down = await c.post("/api/event", json=body | {"event_id": "during-outage"})
-                assert down.status_code == 503, down.text
-                assert int(down.headers["retry-after"]) >= 1
-                assert down.json()["error"]["code"]
+        await proxy.stop()
+        for _ in range(3):
+            down = await c.post("/api/event", json=body | {"event_id": "during-outage"})
+            assert down.status_code == 503, down.text
+            assert int(down.headers["retry-after"]) >= 1
+            assert down.json()["error"]["code"]
 
-            await proxy.start()
-            back = await c.post("/api/event", json=body | {"event_id": "after"})
-            assert back.status_code == 202, back.text
-            names = [e["name"] for e in await stored_events(db, site.id)]
-            assert names == ["Signup", "Signup"]
-            # the refused event was not half-written: its key is free and it stores now
-            again = await c.post("/api/event", json=body | {"event_id": "during-outage"})
-            assert again.status_code == 202
-            assert await count_events(db, site.id) == 3
+        await proxy.start()
+        back = await c.post("/api/event", json=body | {"event_id": "after"})
+        assert back.status_code == 202, back.text
+        names = [e["name"] for e in await stored_events(db, site.id)]
+        assert names == ["Signup", "Signup"]
+        # the refused event was not half-written: its key is free and it stores now
+        again = await c.post("/api/event", json=body | {"event_id": "during-outage"})
+        assert again.status_code == 202
+        assert await count_events(db, site.id) == 3
     await proxy.stop()
 
 
 async def test_503_while_sqlite_is_locked_then_recovers(sqlite_url):
-    app = create_app(make_settings(sqlite_url, sqlite_busy_timeout_ms=200))
-    async with LifespanManager(app):
+    async with running_app(make_settings(sqlite_url, sqlite_busy_timeout_ms=200)) as (app, c):
         db = app.state.db
         site = await sites.create(db, domain=f"locked-{uuid.uuid4().hex[:8]}.example")
-        transport = httpx.ASGITransport(app=app, client=("192.0.2.31", 1))
-        async with httpx.AsyncClient(transport=transport, base_url="http://gp.test",
-                                     headers={"user-agent": BROWSER_UA}) as c:
-            body = {"site": site.domain, "name": "Signup", "anonymous_id": "v1"}
-            assert (await c.post("/api/event", json=body)).status_code == 202
-            path = make_url(sqlite_url).database
-            blocker = sqlite3.connect(path, isolation_level=None)
-            blocker.execute("BEGIN EXCLUSIVE")
-            try:
-                down = await c.post("/api/event", json=body | {"event_id": "x"})
-                assert down.status_code == 503, down.text
-                assert int(down.headers["retry-after"]) >= 1
-            finally:
-                blocker.execute("ROLLBACK")
-                blocker.close()
-            assert (await c.post("/api/event", json=body | {"event_id": "x"})).status_code == 202
-            assert await count_events(db, site.id) == 2
+        body = {"site": site.domain, "name": "Signup", "anonymous_id": "v1"}
+        assert (await c.post("/api/event", json=body)).status_code == 202
+        path = make_url(sqlite_url).database
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        try:
+            down = await c.post("/api/event", json=body | {"event_id": "x"})
+            assert down.status_code == 503, down.text
+            assert int(down.headers["retry-after"]) >= 1
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        assert (await c.post("/api/event", json=body | {"event_id": "x"})).status_code == 202
+        assert await count_events(db, site.id) == 2

@@ -1,16 +1,13 @@
 """Every answer of contract §2, each with its error shape, and that a refusal stores nothing."""
 
-import asyncio
 import json
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from server.app import create_app
 from server.auth.keys import create_api_key, revoke_api_key
 from server.sites import service as sites
-from tests.conftest import BROWSER_UA, make_settings
+from tests.conftest import BROWSER_UA, make_settings, running_app
 from tests.support.store import count_events, stored_events
 
 
@@ -206,23 +203,20 @@ async def test_keys_401_wrong_revoked_foreign_and_good(client, site, db):
 
 
 async def test_rate_limit_429_with_retry_after(database_url, site, db):
-    app = create_app(make_settings(database_url, rate_limit=2.0, rate_burst=3.0))
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app, client=("198.51.100.9", 1234))
-        async with httpx.AsyncClient(transport=transport, base_url="http://gp.test",
-                                     headers={"user-agent": BROWSER_UA}) as c:
-            answers = [await post(c, {"site": site.domain, "url": url(site)}) for _ in range(6)]
-            statuses = [a.status_code for a in answers]
-            assert statuses[:3] == [202, 202, 202]
-            limited = [a for a in answers if a.status_code == 429]
-            assert limited, statuses
-            assert_error(limited[0], 429)
-            assert int(limited[0].headers["retry-after"]) >= 1
-            # another client address is not limited by the first one's flood
-            other = httpx.ASGITransport(app=app, client=("198.51.100.10", 1234))
-            async with httpx.AsyncClient(transport=other, base_url="http://gp.test",
-                                         headers={"user-agent": BROWSER_UA}) as c2:
-                assert (await post(c2, {"site": site.domain, "url": url(site)})).status_code == 202
+    settings = make_settings(database_url, rate_limit=2.0, rate_burst=3.0)
+    async with running_app(settings, "198.51.100.9") as (app, c):
+        answers = [await post(c, {"site": site.domain, "url": url(site)}) for _ in range(6)]
+        statuses = [a.status_code for a in answers]
+        assert statuses[:3] == [202, 202, 202]
+        limited = [a for a in answers if a.status_code == 429]
+        assert limited, statuses
+        assert_error(limited[0], 429)
+        assert int(limited[0].headers["retry-after"]) >= 1
+        # another client address is not limited by the first one's flood
+        other = httpx.ASGITransport(app=app, client=("198.51.100.10", 1234))
+        async with httpx.AsyncClient(transport=other, base_url="http://gp.test",
+                                     headers={"user-agent": BROWSER_UA}) as c2:
+            assert (await post(c2, {"site": site.domain, "url": url(site)})).status_code == 202
     assert await count_events(db, site.id) == 3 + 1
 
 
