@@ -55,6 +55,9 @@ def parse_json(body: bytes) -> dict[str, Any]:
         data = _decoder.decode(body.decode("utf-8-sig" if body[:3] == b"\xef\xbb\xbf" else "utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"malformed JSON: {exc}", field="body", code="malformed_json") from None
+    except RecursionError:
+        raise InvalidInput("malformed JSON: nested too deeply", field="body",
+                           code="malformed_json") from None
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object", field="body", code="malformed_json")
     return data

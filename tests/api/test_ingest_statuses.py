@@ -60,6 +60,10 @@ async def test_type_defaults_to_custom_when_named(client, site, db):
     (b"[1, 2]", "body"),
     (b'"just a string"', "body"),
     (b'{"site": "x", "props": {"a": NaN}}', "body"),
+    (b"", "body"),
+    (b"\xff\xfe{}", "body"),
+    (b"[" * 10000 + b"]" * 10000, "body"),
+    (b'{"site": "x", "props": ' + b'{"a":' * 4000 + b"1" + b"}" * 4001, "body"),
 ])
 async def test_malformed_json_is_400(client, site, db, body, field):
     response = await client.post("/api/event", content=body.replace(b'"x"', f'"{site.domain}"'.encode()))
