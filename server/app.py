@@ -12,13 +12,14 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from server.auth.keys import AdminTokens
 from server.db.engine import create_database
 from server.ingest.batch_store import create_batch_store
 from server.ingest.goal_cache import GoalCache
-from server.ingest.http import event_endpoint
+from server.ingest.http import EventIngress
 from server.ingest.pipeline import Context, SiteLookup
 from server.ingest.ratelimit import RateLimiter
 from server.ingest.visitors import SaltStore
@@ -108,11 +109,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await db.dispose()
 
     routes = [
-        Route("/api/event", event_endpoint, methods=["POST", "OPTIONS"]),
         Route("/js/goalpost.js", tracker_endpoint, methods=["GET", "HEAD"]),
         Route("/health", health_endpoint, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(EventIngress)])
     app.state.settings = settings
     app.state.tracker = Tracker(STATIC / "goalpost.js")
     _mount_graphql(app)

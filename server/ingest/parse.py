@@ -23,25 +23,6 @@ KNOWN_KEYS = frozenset({
 })
 
 
-async def read_body(receive_chunks, *, content_length: str | None, limit: int) -> bytes:
-    """Refuse an oversized body from its header, or while reading it: never buffer more than
-    the limit."""
-    if content_length is not None:
-        try:
-            if int(content_length) > limit:
-                raise TooLarge(f"body over {limit} bytes", field="body")
-        except ValueError:
-            raise InvalidInput("bad Content-Length", field="body") from None
-    parts: list[bytes] = []
-    size = 0
-    async for chunk in receive_chunks:
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"body over {limit} bytes", field="body")
-        parts.append(chunk)
-    return b"".join(parts)
-
-
 def _no_constants(name: str):
     raise ValueError(f"{name} is not JSON")
 
