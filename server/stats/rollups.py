@@ -212,18 +212,27 @@ def merge_into(blob: bytes | None, visitors: set[str]) -> bytes | None:
         return None
     idx = np.fromiter(new.keys(), dtype=np.int64, count=len(new))
     val = np.fromiter(new.values(), dtype=np.uint8, count=len(new))
-    arr = np.frombuffer(blob or b"", dtype=_PAIR)
-    if len(arr):
-        pos = np.minimum(np.searchsorted(arr["i"], idx), len(arr) - 1)
-        current = np.where(arr["i"][pos] == idx, arr["v"][pos], 0)
-        if not (val > current).any():
-            return None
-    dense = np.zeros(M, dtype=np.uint8)
-    dense[arr["i"]] = arr["v"]
-    np.maximum.at(dense, idx, val)
-    nonzero = np.flatnonzero(dense)
-    out = np.empty(len(nonzero), dtype=_PAIR)
-    out["i"], out["v"] = nonzero, dense[nonzero]
+    order = np.argsort(idx)
+    idx, val = idx[order], val[order]
+    # plain arrays: the packed 3-byte records are slow to copy and insert into
+    stored = np.frombuffer(blob or b"", dtype=_PAIR)
+    at, regs = stored["i"].astype(np.int64), stored["v"].astype(np.uint8)
+    pos = np.searchsorted(at, idx)
+    found = pos < len(at)
+    found[found] = at[pos[found]] == idx[found]
+    current = np.zeros(len(idx), dtype=np.uint8)
+    current[found] = regs[pos[found]]
+    higher = val > current
+    if not higher.any():
+        return None
+    raise_at = found & higher
+    regs[pos[raise_at]] = val[raise_at]
+    new_at = ~found
+    if new_at.any():
+        at = np.insert(at, pos[new_at], idx[new_at])
+        regs = np.insert(regs, pos[new_at], val[new_at])
+    out = np.empty(len(at), dtype=_PAIR)
+    out["i"], out["v"] = at, regs
     return out.tobytes()
 
 

@@ -112,3 +112,20 @@ async def test_rollups_kept_by_the_writer_equal_a_rebuild(admin, db, site, clien
     async with db.write.begin() as conn:
         await rollups.rebuild(conn, site.id)
     assert await snapshot(db, site.id) == maintained
+
+
+def test_merging_into_a_sketch_equals_sketching_everything():
+    import random
+    rng = random.Random(7)
+    everyone = [f"v{i}" for i in range(4000)]
+    blob = b""
+    seen: list[str] = []
+    for _ in range(60):
+        batch = set(rng.sample(everyone, rng.randint(0, 50)))
+        merged = rollups.merge_into(blob, batch)
+        seen += batch
+        if merged is None:
+            assert rollups.registers(seen) == rollups.decode(blob)
+        else:
+            assert merged == rollups.encode(rollups.registers(seen))
+            blob = merged
