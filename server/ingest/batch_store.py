@@ -48,13 +48,11 @@ class BatchTx(Protocol):
         (session_id, last_seen_at), and the goals_version of their sites."""
 
     async def write(self, *, new_sessions: list[tuple], extended_sessions: list[tuple],
-                    visitor_moves: list[tuple], events: list[tuple]) -> None:
+                    visitor_moves: list[tuple], events: list[tuple], batch: list) -> None:
         """new_sessions: SESSION_COLUMNS order; extended_sessions: (site_id, id, first_seen,
         last_seen, converted, events, pageviews); visitor_moves: (site_id, visitor_id,
-        session_id, last_seen_at); events: EVENT_COLUMNS order."""
-
-    async def apply_rollups(self, batch: list) -> None:
-        """Add the stored events to the read rollups (server/stats/rollups.py)."""
+        session_id, last_seen_at); events: EVENT_COLUMNS order; and the batch's events are
+        added to the read rollups (server/stats/rollups.py)."""
 
 
 class SqlBatchStore:
@@ -107,7 +105,7 @@ class _SqlTx:
                 sites.c.id.in_(list({r[0] for r in rows}))))
         return state, {r.id: r.goals_version for r in versions}
 
-    async def write(self, *, new_sessions, extended_sessions, visitor_moves, events):
+    async def write(self, *, new_sessions, extended_sessions, visitor_moves, events, batch):
         if new_sessions:
             await self.conn.execute(sessions.insert(),
                                     [dict(zip(SESSION_COLUMNS, r)) for r in new_sessions])
@@ -119,8 +117,6 @@ class _SqlTx:
             dict(zip(("b_site", "b_visitor", "b_session", "b_last"), r)) for r in visitor_moves])
         await self.conn.execute(events_table.insert(),
                                 [dict(zip(EVENT_COLUMNS, r)) for r in events])
-
-    async def apply_rollups(self, batch):
         await rollups.apply_batch(self.conn, batch)
 
 

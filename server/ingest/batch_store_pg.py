@@ -95,25 +95,22 @@ class _PgTx:
                  for r in result}
         return state, {r["site_id"]: r["goals_version"] for r in result}
 
-    async def write(self, *, new_sessions, extended_sessions, visitor_moves, events):
-        await self.conn.execute(_WRITE, *_columns(new_sessions, len(SESSION_COLUMNS)),
-                                *_columns(extended_sessions, 7), *_columns(visitor_moves, 4),
-                                *_columns(events, len(EVENT_COLUMNS)))
-
-    async def apply_rollups(self, batch):
-        if not batch:
-            return
+    async def write(self, *, new_sessions, extended_sessions, visitor_moves, events, batch):
+        # the batch's sketches are locked and read first: they are merged here, in Python
         sets = rollups.visitor_sets(batch)
         keys = rollups.sketch_keys(sets)
         current = await self.conn.fetch(_LOCK_SKETCHES, *_columns(keys, 3))
         blobs = {(r["site_id"], r["hour"], r["goal_id"]): r["sketch"] for r in current}
-        changed = []
+        sketches = []
         for key in keys:
             blob = rollups.merge_into(blobs.get(key), sets[key])
             if blob is not None:
-                changed.append((*key, blob))
-        await self.conn.execute(_ROLLUPS, *_columns(rollups.counter_rows(batch), 8),
-                                *_columns(changed, 4), *_columns(rollups.coverage_rows(batch), 2))
+                sketches.append((*key, blob))
+        await self.conn.execute(
+            _WRITE, *_columns(new_sessions, len(SESSION_COLUMNS)),
+            *_columns(extended_sessions, 7), *_columns(visitor_moves, 4),
+            *_columns(events, len(EVENT_COLUMNS)), *_columns(rollups.counter_rows(batch), 8),
+            *_columns(sketches, 4), *_columns(rollups.coverage_rows(batch), 2))
 
 
 # Takes each visitor's row lock (creating the row if new) and reads it, with the goals_version
@@ -138,29 +135,6 @@ ON CONFLICT (site_id, hour, goal_id) DO UPDATE SET sketch = visitor_sketches.ske
 RETURNING site_id, hour, goal_id, sketch
 """
 
-_ROLLUPS = """
-WITH counters AS (
-  INSERT INTO rollup_hourly (site_id, hour, goal_id, currency, events, pageviews, conversions,
-                             revenue_micros)
-  SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::text[], $5::bigint[],
-                       $6::bigint[], $7::bigint[], $8::bigint[])
-  ON CONFLICT (site_id, hour, goal_id, currency) DO UPDATE SET
-    events = rollup_hourly.events + excluded.events,
-    pageviews = rollup_hourly.pageviews + excluded.pageviews,
-    conversions = rollup_hourly.conversions + excluded.conversions,
-    revenue_micros = rollup_hourly.revenue_micros + excluded.revenue_micros
-), sketches AS (
-  UPDATE visitor_sketches v SET sketch = u.sketch
-  FROM unnest($9::uuid[], $10::bigint[], $11::uuid[], $12::bytea[])
-    AS u(site_id, hour, goal_id, sketch)
-  WHERE v.site_id = u.site_id AND v.hour = u.hour AND v.goal_id = u.goal_id
-)
-INSERT INTO rollup_coverage (site_id, since_hour)
-SELECT * FROM unnest($13::uuid[], $14::bigint[])
-ON CONFLICT (site_id) DO NOTHING
-"""
-
-
 def _params(first: int, types: tuple[str, ...]) -> str:
     return ", ".join(f"${first + i}::{t}[]" for i, t in enumerate(types))
 
@@ -176,9 +150,15 @@ _n1 = 1
 _n2 = _n1 + len(_SESSION_TYPES)
 _n3 = _n2 + len(_EXTEND_TYPES)
 _n4 = _n3 + len(_MOVE_TYPES)
+_n5 = _n4 + len(_EVENT_TYPES)
+_COUNTER_TYPES = ("uuid", "bigint", "uuid", "text", "bigint", "bigint", "bigint", "bigint")
+_SKETCH_TYPES = ("uuid", "bigint", "uuid", "bytea")
+_n6 = _n5 + len(_COUNTER_TYPES)
+_n7 = _n6 + len(_SKETCH_TYPES)
 
 # Everything a batch writes, in one statement: new sessions, longer sessions, where each
-# visitor is now, and the events. No row is touched twice, which one statement requires.
+# visitor is now, the events, and the read rollups (server/stats/rollups.py). No row is touched
+# twice, which one statement requires.
 _WRITE = f"""
 WITH new_sessions AS (
   INSERT INTO sessions ({", ".join(SESSION_COLUMNS)})
@@ -195,7 +175,24 @@ WITH new_sessions AS (
   UPDATE visitors v SET session_id = u.session_id, last_seen_at = u.last_seen_at
   FROM unnest({_params(_n3, _MOVE_TYPES)}) AS u(site_id, visitor_id, session_id, last_seen_at)
   WHERE v.site_id = u.site_id AND v.visitor_id = u.visitor_id
+), stored AS (
+  INSERT INTO events ({", ".join(EVENT_COLUMNS)})
+  SELECT * FROM unnest({_params(_n4, _EVENT_TYPES)})
+), counters AS (
+  INSERT INTO rollup_hourly (site_id, hour, goal_id, currency, events, pageviews, conversions,
+                             revenue_micros)
+  SELECT * FROM unnest({_params(_n5, _COUNTER_TYPES)})
+  ON CONFLICT (site_id, hour, goal_id, currency) DO UPDATE SET
+    events = rollup_hourly.events + excluded.events,
+    pageviews = rollup_hourly.pageviews + excluded.pageviews,
+    conversions = rollup_hourly.conversions + excluded.conversions,
+    revenue_micros = rollup_hourly.revenue_micros + excluded.revenue_micros
+), sketches AS (
+  UPDATE visitor_sketches v SET sketch = u.sketch
+  FROM unnest({_params(_n6, _SKETCH_TYPES)}) AS u(site_id, hour, goal_id, sketch)
+  WHERE v.site_id = u.site_id AND v.hour = u.hour AND v.goal_id = u.goal_id
 )
-INSERT INTO events ({", ".join(EVENT_COLUMNS)})
-SELECT * FROM unnest({_params(_n4, _EVENT_TYPES)})
+INSERT INTO rollup_coverage (site_id, since_hour)
+SELECT * FROM unnest(${_n7}::uuid[], ${_n7 + 1}::bigint[])
+ON CONFLICT (site_id) DO NOTHING
 """

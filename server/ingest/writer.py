@@ -22,7 +22,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from server.clock import now_us
 from server.errors import Unavailable
@@ -37,11 +37,16 @@ NO_SESSION = -1  # last_seen_at of a visitor row created only to take the lock
 
 
 def _storage_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [DBAPIError, OSError, ConnectionError, asyncio.TimeoutError]
+    errors: list[type[BaseException]] = [OperationalError, InterfaceError, OSError,
+                                         ConnectionError, asyncio.TimeoutError]
     try:
-        import asyncpg
+        from asyncpg import exceptions as pg
 
-        errors += [asyncpg.PostgresError, asyncpg.InterfaceError]
+        # the database is unreachable, restarting, out of resources, or chose this transaction
+        # as a deadlock victim: worth a retry. Anything else is a bug and answers 500.
+        errors += [pg.PostgresConnectionError, pg.OperatorInterventionError,
+                   pg.InsufficientResourcesError, pg.TransactionRollbackError,
+                   pg.InterfaceError, pg.InternalClientError, pg.ConnectionDoesNotExistError]
     except ImportError:  # pragma: no cover - asyncpg is a dependency
         pass
     return tuple(errors)
@@ -243,8 +248,8 @@ class Writer:
                 for c in changes.values() if not c.is_new],
             visitor_moves=[(s, v, sid, last) for (s, v), (sid, last) in state.items()],
             events=[_event_row(e) for e in batch],
+            batch=batch,
         )
-        await tx.apply_rollups(batch)
 
     def _live(self, state: list, event: Event) -> bool:
         return state[1] != NO_SESSION and event.occurred_at <= state[1] + self._timeout
