@@ -150,6 +150,7 @@ visitors = Table(
     Column("visitor_id", String(200), primary_key=True),
     Column("session_id", Uuid, nullable=False),
     Column("last_seen_at", BigInteger, nullable=False),
+    Column("session_started_at", BigInteger),
 )
 
 sessions = Table(

@@ -45,7 +45,12 @@ class BatchTx(Protocol):
                             ) -> tuple[dict[VisitorKey, tuple[uuid.UUID, int]], dict[uuid.UUID, int]]:
         """rows: (site_id, visitor_id, placeholder session_id, placeholder last_seen_at), sorted;
         each row is created if missing and locked until commit. Returns the visitors' current
-        (session_id, last_seen_at), and the goals_version of their sites."""
+        (session_id, last_seen_at, session_started_at), and the goals_version of their sites."""
+
+    async def find_session(self, site_id: uuid.UUID, visitor_id: str, since: int, until: int
+                           ) -> tuple[uuid.UUID, int, int] | None:
+        """The visitor's latest session that overlaps [since, until], locked: (id, started_at,
+        last_seen_at). Only for events older than the visitor's current session."""
 
     async def write(self, *, new_sessions: list[tuple], extended_sessions: list[tuple],
                     visitor_moves: list[tuple], events: list[tuple], batch: list) -> None:
@@ -97,13 +102,23 @@ class _SqlTx:
         result = await self.conn.execute(
             insert_or_touch(self.conn, visitors, ["site_id", "visitor_id"], "last_seen_at")
             .returning(visitors.c.site_id, visitors.c.visitor_id, visitors.c.session_id,
-                       visitors.c.last_seen_at),
+                       visitors.c.last_seen_at, visitors.c.session_started_at),
             [dict(zip(("site_id", "visitor_id", "session_id", "last_seen_at"), r)) for r in rows])
-        state = {(r.site_id, r.visitor_id): (r.session_id, r.last_seen_at) for r in result}
+        state = {(r.site_id, r.visitor_id): (r.session_id, r.last_seen_at, r.session_started_at)
+                 for r in result}
         versions = await self.conn.execute(
             select(sites.c.id, sites.c.goals_version).where(
                 sites.c.id.in_(list({r[0] for r in rows}))))
         return state, {r.id: r.goals_version for r in versions}
+
+    async def find_session(self, site_id, visitor_id, since, until):
+        s = sessions.c
+        row = (await self.conn.execute(
+            select(s.id, s.started_at, s.last_seen_at)
+            .where(s.site_id == site_id, s.visitor_id == visitor_id, s.last_seen_at >= since,
+                   s.started_at <= until)
+            .order_by(s.started_at.desc()).limit(1).with_for_update())).first()
+        return tuple(row) if row else None
 
     async def write(self, *, new_sessions, extended_sessions, visitor_moves, events, batch):
         if new_sessions:
@@ -114,7 +129,8 @@ class _SqlTx:
                 dict(zip(("b_site", "b_id", "b_first", "b_last", "b_conv", "b_events",
                           "b_pageviews"), r)) for r in extended_sessions])
         await self.conn.execute(_MOVE_VISITOR, [
-            dict(zip(("b_site", "b_visitor", "b_session", "b_last"), r)) for r in visitor_moves])
+            dict(zip(("b_site", "b_visitor", "b_session", "b_last", "b_started"), r))
+            for r in visitor_moves])
         await self.conn.execute(events_table.insert(),
                                 [dict(zip(EVENT_COLUMNS, r)) for r in events])
         await rollups.apply_batch(self.conn, batch)
@@ -138,7 +154,8 @@ _MOVE_VISITOR = (
     update(visitors)
     .where(visitors.c.site_id == bindparam("b_site"),
            visitors.c.visitor_id == bindparam("b_visitor"))
-    .values(session_id=bindparam("b_session"), last_seen_at=bindparam("b_last"))
+    .values(session_id=bindparam("b_session"), last_seen_at=bindparam("b_last"),
+            session_started_at=bindparam("b_started"))
 )
 
 

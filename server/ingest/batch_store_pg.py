@@ -91,9 +91,16 @@ class _PgTx:
 
     async def lock_visitors(self, rows):
         result = await self.conn.fetch(_LOCK_VISITORS, *_columns(rows, 4))
-        state = {(r["site_id"], r["visitor_id"]): (r["session_id"], r["last_seen_at"])
-                 for r in result}
+        state = {(r["site_id"], r["visitor_id"]):
+                 (r["session_id"], r["last_seen_at"], r["session_started_at"]) for r in result}
         return state, {r["site_id"]: r["goals_version"] for r in result}
+
+    async def find_session(self, site_id, visitor_id, since, until):
+        row = await self.conn.fetchrow(
+            "SELECT id, started_at, last_seen_at FROM sessions WHERE site_id = $1 "
+            "AND visitor_id = $2 AND last_seen_at >= $3 AND started_at <= $4 "
+            "ORDER BY started_at DESC LIMIT 1 FOR UPDATE", site_id, visitor_id, since, until)
+        return (row["id"], row["started_at"], row["last_seen_at"]) if row else None
 
     async def write(self, *, new_sessions, extended_sessions, visitor_moves, events, batch):
         # the batch's sketches are locked and read first: they are merged here, in Python
@@ -108,7 +115,7 @@ class _PgTx:
                 sketches.append((*key, blob))
         await self.conn.execute(
             _WRITE, *_columns(new_sessions, len(SESSION_COLUMNS)),
-            *_columns(extended_sessions, 7), *_columns(visitor_moves, 4),
+            *_columns(extended_sessions, 7), *_columns(visitor_moves, 5),
             *_columns(events, len(EVENT_COLUMNS)), *_columns(rollups.counter_rows(batch), 8),
             *_columns(sketches, 4), *_columns(rollups.coverage_rows(batch), 2))
 
@@ -120,7 +127,7 @@ WITH locked AS (
   INSERT INTO visitors (site_id, visitor_id, session_id, last_seen_at)
   SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::bigint[])
   ON CONFLICT (site_id, visitor_id) DO UPDATE SET last_seen_at = visitors.last_seen_at
-  RETURNING site_id, visitor_id, session_id, last_seen_at
+  RETURNING site_id, visitor_id, session_id, last_seen_at, session_started_at
 )
 SELECT locked.*, sites.goals_version FROM locked JOIN sites ON sites.id = locked.site_id
 """
@@ -142,7 +149,7 @@ def _params(first: int, types: tuple[str, ...]) -> str:
 _SESSION_TYPES = ("uuid", "uuid", "text", "bigint", "bigint", "text", "text", "bool", "int",
                   "int")
 _EXTEND_TYPES = ("uuid", "uuid", "bigint", "bigint", "bool", "int", "int")
-_MOVE_TYPES = ("uuid", "text", "uuid", "bigint")
+_MOVE_TYPES = ("uuid", "text", "uuid", "bigint", "bigint")
 _EVENT_TYPES = ("uuid", "uuid", "uuid", "text", "text", "bigint", "text", "text", "text", "text",
                 "text", "text", "text", "text", "text", "text", "text", "text", "text", "text",
                 "bigint", "text", "uuid", "bool")
@@ -172,8 +179,10 @@ WITH new_sessions AS (
     AS u(site_id, id, first_seen, last_seen, converted, events, pageviews)
   WHERE s.site_id = u.site_id AND s.id = u.id
 ), moved AS (
-  UPDATE visitors v SET session_id = u.session_id, last_seen_at = u.last_seen_at
-  FROM unnest({_params(_n3, _MOVE_TYPES)}) AS u(site_id, visitor_id, session_id, last_seen_at)
+  UPDATE visitors v SET session_id = u.session_id, last_seen_at = u.last_seen_at,
+    session_started_at = u.session_started_at
+  FROM unnest({_params(_n3, _MOVE_TYPES)})
+    AS u(site_id, visitor_id, session_id, last_seen_at, session_started_at)
   WHERE v.site_id = u.site_id AND v.visitor_id = u.visitor_id
 ), stored AS (
   INSERT INTO events ({", ".join(EVENT_COLUMNS)})

@@ -216,6 +216,7 @@ class Writer:
         await self._rematch(batch, versions)
         state = {key: list(value) for key, value in found.items()}
         changes: dict[uuid.UUID, _SessionChange] = {}
+        earlier: list[Event] = []
         for event in sorted(batch, key=lambda e: e.occurred_at):
             current = state[(event.site_id, event.visitor_id)]
             if event.previous_visitor_id and not self._live(current, event):
@@ -223,9 +224,14 @@ class Writer:
                 if self._live(previous, event):
                     # the visitor's session began before midnight (UTC): it goes on
                     event.visitor_id, current = event.previous_visitor_id, previous
-            session_id, last_seen = current
+            session_id, last_seen, started = current
+            if (last_seen != NO_SESSION and started is not None
+                    and event.occurred_at < started - self._timeout):
+                earlier.append(event)  # a backfill from before the current session
+                continue
             if last_seen == NO_SESSION or event.occurred_at > last_seen + self._timeout:
                 session_id = new_id()
+                started = event.occurred_at
                 changes[session_id] = _SessionChange(
                     event.site_id, session_id, event.visitor_id, True, event.occurred_at,
                     event.occurred_at, entry_path=event.path, referrer=event.referrer)
@@ -235,7 +241,10 @@ class Writer:
                     event.occurred_at)
             changes[session_id].add(event)
             current[0], current[1] = session_id, max(last_seen, event.occurred_at)
+            current[2] = None if started is None else min(started, event.occurred_at)
             event.session_id = session_id
+        if earlier:
+            await self._place_earlier(tx, earlier, changes)
 
         await tx.write(
             new_sessions=[
@@ -246,10 +255,35 @@ class Writer:
                 (c.site_id, c.id, c.started_at, c.last_seen_at, c.has_converted, c.events,
                  c.pageviews)
                 for c in changes.values() if not c.is_new],
-            visitor_moves=[(s, v, sid, last) for (s, v), (sid, last) in state.items()],
+            visitor_moves=[(s, v, sid, last, started)
+                           for (s, v), (sid, last, started) in state.items()],
             events=[_event_row(e) for e in batch],
             batch=batch,
         )
+
+    async def _place_earlier(self, tx: BatchTx, earlier: list[Event],
+                             changes: dict[uuid.UUID, _SessionChange]) -> None:
+        """Events older than their visitor's current session (sent later with a server-side
+        timestamp) join the earlier session they fall into, or start one of their own; the
+        visitor's current session is left as it is."""
+        timeout = self._timeout
+        for event in earlier:  # oldest first
+            at = event.occurred_at
+            chosen = next((c for c in changes.values()
+                           if c.site_id == event.site_id and c.visitor_id == event.visitor_id
+                           and c.started_at - timeout <= at <= c.last_seen_at + timeout), None)
+            if chosen is None:
+                found = await tx.find_session(event.site_id, event.visitor_id, at - timeout,
+                                              at + timeout)
+                if found is not None:
+                    chosen = changes.get(found[0]) or _SessionChange(
+                        event.site_id, found[0], event.visitor_id, False, at, at)
+                else:
+                    chosen = _SessionChange(event.site_id, new_id(), event.visitor_id, True, at,
+                                            at, entry_path=event.path, referrer=event.referrer)
+                changes[chosen.id] = chosen
+            chosen.add(event)
+            event.session_id = chosen.id
 
     def _live(self, state: list, event: Event) -> bool:
         return state[1] != NO_SESSION and event.occurred_at <= state[1] + self._timeout

@@ -159,3 +159,25 @@ async def test_the_new_days_salt_forgets_idle_visitors(db, site):
     # salts of the day after tomorrow must not exist in a test database afterwards
     async with db.write.begin() as conn:
         await conn.execute(delete(salts).where(salts.c.day == day + 1))
+
+
+async def test_a_backfilled_event_finds_its_own_session(client, site, key, db):
+    """An event sent later with a timestamp before the visitor's current session joins the
+    session it falls into, or starts its own, and never stretches the current one."""
+    await send_at(client, site, key, T0, path="/morning")
+    await send_at(client, site, key, T0 + timedelta(minutes=5), path="/morning-2")
+    await send_at(client, site, key, T0 + timedelta(hours=3), path="/now")
+    # late arrivals: one inside the morning session, one in between (a session of its own)
+    await send_at(client, site, key, T0 + timedelta(minutes=20), path="/morning-late")
+    await send_at(client, site, key, T0 + timedelta(hours=1, minutes=30), path="/noon")
+    await send_at(client, site, key, T0 + timedelta(hours=1, minutes=40), path="/noon-2")
+    # the visitor's current session still goes on
+    await send_at(client, site, key, T0 + timedelta(hours=3, minutes=10), path="/now-2")
+    sessions = {s["entry_path"]: s for s in await stored_sessions(db, site.id)}
+    assert set(sessions) == {"/morning", "/noon", "/now"}
+    assert sessions["/morning"]["events"] == 3
+    assert sessions["/morning"]["last_seen_at"] == int(
+        (T0 + timedelta(minutes=20)).timestamp()) * 10**6
+    assert sessions["/noon"]["events"] == 2
+    assert sessions["/now"]["events"] == 2
+    assert sessions["/now"]["started_at"] == int((T0 + timedelta(hours=3)).timestamp()) * 10**6
