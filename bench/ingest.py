@@ -135,30 +135,23 @@ def main() -> None:
     wrk = ensure_wrk()
     url = asyncio.run(make_database())
     uvicorn_flags = ["--workers", str(args.workers), "--log-level", "warning"]
-    try:
+    def measure(command: list[str], env: dict) -> dict:
         port = free_port()
-        bare = serve([sys.executable, "-m", "uvicorn", "bench.bare_app:create_app", "--factory",
-                      "--port", str(port), "--no-access-log", *uvicorn_flags], dict(os.environ),
-                     port)
-        try:
-            run_wrk(wrk, port, args.warmup, args.connections)
-            baseline = run_wrk(wrk, port, args.seconds, args.connections)
-        finally:
-            bare.terminate()
-            bare.wait()
-
-        port = free_port()
-        env = {**os.environ, "GOALPOST_DATABASE_URL": url, "GOALPOST_RATE_LIMIT": "0",
-               "GOALPOST_ADMIN_TOKEN": "bench"}
-        goalpost = serve([sys.executable, "-m", "server.cli", "serve", "--port", str(port),
-                          *uvicorn_flags], env, port)
+        server = serve([*command, "--port", str(port), *uvicorn_flags], env, port)
         try:
             # connections, prepared statements and caches come up under the warm-up run
             run_wrk(wrk, port, args.warmup, args.connections)
-            ours = run_wrk(wrk, port, args.seconds, args.connections)
+            return run_wrk(wrk, port, args.seconds, args.connections)
         finally:
-            goalpost.terminate()
-            goalpost.wait()
+            server.terminate()
+            server.wait()
+
+    try:
+        baseline = measure([sys.executable, "-m", "uvicorn", "bench.bare_app:create_app",
+                            "--factory", "--no-access-log"], dict(os.environ))
+        ours = measure([sys.executable, "-m", "server.cli", "serve"],
+                       {**os.environ, "GOALPOST_DATABASE_URL": url, "GOALPOST_RATE_LIMIT": "0",
+                        "GOALPOST_ADMIN_TOKEN": "bench"})
         stored = asyncio.run(count_events(url))
     finally:
         asyncio.run(drop_database(url))
