@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 def _float(name: str, default: float) -> float:
@@ -37,14 +37,11 @@ class Settings:
     max_body_bytes: int = 32 * 1024
     max_props_bytes: int = 8 * 1024
     session_timeout_seconds: int = 30 * 60
-    # how long a group commit may wait to gather more events, and how many it takes at most
-    batch_max_delay: float = 0.002
+    # the most events one group commit takes
     batch_max_size: int = 512
     retry_after_seconds: int = 5
     # how long a SQLite writer waits for another process's write lock before answering 503
     sqlite_busy_timeout_ms: int = 30_000
-    cors_allow_any_origin: bool = False
-    extra: dict = field(default_factory=dict)
 
     @property
     def is_sqlite(self) -> bool:
