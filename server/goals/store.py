@@ -1,7 +1,8 @@
 """Reading a site's goals as plain matching data, and marking that they changed.
 
 Every write to a site's goals must call `bump_version` in the same transaction: ingestion in any
-process compares the version it matched with against the database before it stores an event.
+process compares the version it matched with against the database before it stores an event
+(the writer reads it with the visitor locks, server/ingest/batch_store*.py).
 """
 
 from __future__ import annotations
@@ -34,13 +35,6 @@ async def load_goals(conn, site_id: uuid.UUID) -> list[Goal]:
         )
         for g in goal_rows
     ]
-
-
-async def goals_versions(conn, site_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    rows = await conn.execute(
-        select(sites.c.id, sites.c.goals_version).where(sites.c.id.in_(site_ids))
-    )
-    return {r.id: r.goals_version for r in rows}
 
 
 async def bump_version(conn, site_id: uuid.UUID) -> None:
