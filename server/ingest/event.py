@@ -14,7 +14,6 @@ class RequestInfo:
     client_ip: str
     user_agent: str
     authorization: str | None = None
-    origin: str | None = None
 
 
 @dataclass(slots=True)

@@ -64,7 +64,6 @@ class EventIngress:
             client_ip=client[0] if client else "",
             user_agent=user_agent or "",
             authorization=authorization,
-            origin=origin.decode("latin-1") if origin else None,
         ))
         try:
             event.body = await _read_body(receive, content_length,

@@ -74,7 +74,10 @@ def asin_of(url: str | None) -> str | None:
     ``/gp/aw/d/<ASIN>`` (mobile), ``/dp/product/<ASIN>``, ``/exec/obidos/ASIN/<ASIN>`` on an
     amazon.<storefront> host (any subdomain). Nothing is guessed for other hosts or short links.
     """
-    host = domain_of(url)
+    return _asin(url, domain_of(url))
+
+
+def _asin(url: str | None, host: str | None) -> str | None:
     if host is None or not _AMAZON_HOST.search(host):
         return None
     m = _ASIN_PATH.search(path_of(url) or "")
@@ -102,4 +105,5 @@ def click_facts(url: str | None, text: str | None
     if text is not None and not isinstance(text, str):
         raise InvalidInput("click.text must be a string", field="click.text")
     url = url or None
-    return url, domain_of(url), visible_text(text), asin_of(url)
+    host = domain_of(url)  # parsed once for both the domain and the ASIN
+    return url, host, visible_text(text), _asin(url, host)

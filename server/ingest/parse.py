@@ -44,27 +44,23 @@ def parse_json(body: bytes) -> dict[str, Any]:
     return data
 
 
-def _string(data: dict, key: str, *, max_len: int = MAX_TEXT, field: str | None = None
-            ) -> str | None:
-    value = data.get(key)
+def _text(value: Any, field: str, *, max_len: int = MAX_TEXT) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidInput(f"{field or key} must be a string", field=field or key)
+        raise InvalidInput(f"{field} must be a string", field=field)
     if len(value) > max_len:
-        raise InvalidInput(f"{field or key} is longer than {max_len} characters",
-                           field=field or key)
+        raise InvalidInput(f"{field} is longer than {max_len} characters", field=field)
     return value
 
 
-def _id_string(data: dict, key: str) -> str | None:
-    value = data.get(key)
+def _id(value: Any, field: str) -> str | None:
+    """An identifier: a non-empty string, or an integer taken as its decimal text."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-        data = {key: value}
-    value = _string(data, key, max_len=MAX_ID)
-    if value is not None and value == "":
-        raise InvalidInput(f"{key} must not be empty", field=key)
+    value = _text(value, field, max_len=MAX_ID)
+    if value == "":
+        raise InvalidInput(f"{field} must not be empty", field=field)
     return value
 
 
@@ -92,11 +88,11 @@ def put_fields(event: Event, data: dict[str, Any], *, max_props_bytes: int) -> E
     if kind == "custom" and name is None:
         raise InvalidInput("a custom event needs a name", field="name", code="invalid_name")
 
-    event.url = _string(data, "url")
-    event.referrer = _string(data, "referrer") or None
-    event.anonymous_id = _id_string(data, "anonymous_id")
-    event.user_id = _id_string(data, "user_id")
-    event.event_key = _id_string(data, "event_id")
+    event.url = _text(data.get("url"), "url")
+    event.referrer = _text(data.get("referrer"), "referrer") or None
+    event.anonymous_id = _id(data.get("anonymous_id"), "anonymous_id")
+    event.user_id = _id(data.get("user_id"), "user_id")
+    event.event_key = _id(data.get("event_id"), "event_id")
 
     props = data.get("props")
     if props is not None:
@@ -128,8 +124,8 @@ def put_fields(event: Event, data: dict[str, Any], *, max_props_bytes: int) -> E
     if kind == "click":
         if click is None:
             raise InvalidInput("a click event needs click {url, text}", field="click")
-        _string(click, "url", field="click.url")
-        _string(click, "text", field="click.text")
+        _text(click.get("url"), "click.url")
+        _text(click.get("text"), "click.text")
         if not click.get("url"):
             raise InvalidInput("click.url is required", field="click.url")
     form = data.get("form")

@@ -57,8 +57,7 @@ STORAGE_ERRORS = _storage_errors()
 
 @dataclass(frozen=True, slots=True)
 class Stored:
-    goal_name: str | None
-    duplicate: bool = False
+    goal_name: str | None  # the goal the event (or its first copy) recorded
 
 
 @dataclass(slots=True)
@@ -177,7 +176,7 @@ class Writer:
         answers.update(stored_before)
         for copy, original in copies.items():
             # the first copy is in this batch: answer as it is answered
-            answers[copy] = Stored(answers[id(original)].goal_name, duplicate=True)
+            answers[copy] = answers[id(original)]
         return [answers[id(e)] for e in batch]
 
     async def _claim_event_keys(self, tx: BatchTx, batch: list[Event]
@@ -205,7 +204,7 @@ class Writer:
         if seen_before:
             names = await tx.goal_names_for_keys(seen_before)
             for key in seen_before:
-                stored_before[id(first[key])] = Stored(names.get(key), duplicate=True)
+                stored_before[id(first[key])] = Stored(names.get(key))
         return stored_before, copies
 
     async def _store_fresh(self, tx: BatchTx, batch: list[Event]) -> None:

@@ -33,12 +33,12 @@ from collections import defaultdict
 from typing import Iterable
 
 import numpy as np
-from sqlalchemy import bindparam, case, delete, func, literal, select, tuple_, update
+from sqlalchemy import bindparam, case, delete, func, literal, select, update
 
 from server.clock import now_us
 from server.db.models import events as events_table
 from server.db.models import rollup_coverage, rollup_hourly, visitor_sketches
-from server.db.upsert import _insert
+from server.db.upsert import dialect_insert, insert_ignore, insert_or_touch
 
 NIL_UUID = uuid.UUID(int=0)
 HOUR_US = 3600 * 1_000_000
@@ -132,7 +132,7 @@ async def _add_counters(conn, rows: list[tuple]) -> None:
         return
     names = ("site_id", "hour", "goal_id", "currency", "events", "pageviews", "conversions",
              "revenue_micros")
-    stmt = _insert(conn, rollup_hourly)
+    stmt = dialect_insert(conn, rollup_hourly)
     ex = stmt.excluded
     c = rollup_hourly.c
     await conn.execute(stmt.on_conflict_do_update(
@@ -147,16 +147,14 @@ async def _merge_sketches(conn, visitors: dict[tuple, set[str]]) -> None:
     if not visitors:
         return
     keys = sketch_keys(visitors)
-    # make the rows exist, then lock them: concurrent writers merge one after the other
-    await conn.execute(_insert(conn, visitor_sketches).on_conflict_do_nothing(), [
-        {"site_id": s, "hour": h, "goal_id": g, "sketch": b""} for s, h, g in keys])
-    query = (select(visitor_sketches.c.site_id, visitor_sketches.c.hour,
-                    visitor_sketches.c.goal_id, visitor_sketches.c.sketch)
-             .where(tuple_(visitor_sketches.c.site_id, visitor_sketches.c.hour,
-                           visitor_sketches.c.goal_id).in_(keys)))
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    current = {(r.site_id, r.hour, r.goal_id): r.sketch for r in await conn.execute(query)}
+    # one statement creates missing rows, locks them (concurrent writers merge one after the
+    # other) and reads them
+    c = visitor_sketches.c
+    rows = await conn.execute(
+        insert_or_touch(conn, visitor_sketches, ["site_id", "hour", "goal_id"], "sketch")
+        .returning(c.site_id, c.hour, c.goal_id, c.sketch),
+        [{"site_id": s, "hour": h, "goal_id": g, "sketch": b""} for s, h, g in keys])
+    current = {(r.site_id, r.hour, r.goal_id): r.sketch for r in rows}
     updates = []
     for key in keys:
         blob = merge_into(current.get(key), visitors[key])
@@ -164,7 +162,6 @@ async def _merge_sketches(conn, visitors: dict[tuple, set[str]]) -> None:
             updates.append({"b_site": key[0], "b_hour": key[1], "b_goal": key[2],
                             "b_sketch": blob})
     if updates:
-        c = visitor_sketches.c
         await conn.execute(
             update(visitor_sketches)
             .where(c.site_id == bindparam("b_site"), c.hour == bindparam("b_hour"),
@@ -250,8 +247,8 @@ async def apply_batch(conn, batch) -> None:
         return
     await _add_counters(conn, counter_rows(batch))
     await _merge_sketches(conn, visitor_sets(batch))
-    await conn.execute(_insert(conn, rollup_coverage).on_conflict_do_nothing(), [
-        {"site_id": s, "since_hour": h} for s, h in coverage_rows(batch)])
+    await conn.execute(insert_ignore(conn, rollup_coverage, [
+        {"site_id": s, "since_hour": h} for s, h in coverage_rows(batch)]))
 
 
 async def rebuild(conn, site_id: uuid.UUID) -> None:
