@@ -18,7 +18,7 @@ from server.schema.goals import (
 )
 from server.schema.common import given
 from server.schema.permissions import parse_gid
-from server.sites import service as sites_service
+from server.schema.sites import site_or_raise
 from server.stats import test_event as dry_run_service
 
 
@@ -28,9 +28,8 @@ def _conditions(items: list[ConditionInput]) -> list[tuple[str, str, str | None]
 
 async def goals(info: strawberry.Info, site_id: strawberry.ID) -> list[Goal]:
     """The site's goals in priority order."""
-    db = info.context.db
-    site = await sites_service.get_or_raise(db, site_id=parse_gid(site_id, "siteId"))
-    return [Goal.of(r) for r in await goals_service.list_goals(db, site_id=site.id)]
+    site = await site_or_raise(info, site_id)
+    return [Goal.of(r) for r in await info.context.loaders.goals_of_site.load(site.id)]
 
 
 async def create_goal(info: strawberry.Info, input: CreateGoalInput) -> Goal:
@@ -82,7 +81,7 @@ async def test_event(info: strawberry.Info, site_id: strawberry.ID,
     """Dry run: the event goes through ingestion's field checks, normalisation and goal matcher;
     nothing is stored."""
     context = info.context
-    site = await sites_service.get_or_raise(context.db, site_id=parse_gid(site_id, "siteId"))
+    site = await site_or_raise(info, site_id)
     result = await dry_run_service.dry_run(
         context.db, site_id=site.id, max_props_bytes=context.settings.max_props_bytes,
         fields={"type": event.type, "url": given(event.url), "name": given(event.name),

@@ -7,7 +7,7 @@ import strawberry
 from server.schema.common import DateRange, PageInfo, given, to_range
 from server.schema.permissions import parse_gid
 from server.schema.sessions import Session, SessionConnection, SessionEdge, SessionFilter
-from server.sites import service as sites_service
+from server.schema.sites import site_or_raise
 from server.stats import sessions as session_stats
 
 
@@ -24,7 +24,7 @@ async def sessions(info: strawberry.Info, site_id: strawberry.ID,
     goal_id = given(filter.goal_id) if filter else None
     if goal_id is not None:
         goal_id = parse_gid(goal_id, "filter.goalId")
-    site = await sites_service.get_or_raise(db, site_id=parse_gid(site_id, "siteId"))
+    site = await site_or_raise(info, site_id)
     page = await session_stats.sessions_page(
         db, site_id=site.id, range=r, converted=converted,
         goal_id=goal_id, first=first, after=given(after))

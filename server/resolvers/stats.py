@@ -6,9 +6,8 @@ import strawberry
 
 from server.schema.common import DateRange, money_list, to_range
 from server.schema.goals import Goal
-from server.schema.permissions import parse_gid
+from server.schema.sites import site_or_raise
 from server.schema.stats import GoalStats, Interval, Kpis, TimeseriesBucket
-from server.sites import service as sites_service
 from server.stats import kpis as kpi_stats
 from server.stats import timeseries as timeseries_stats
 
@@ -17,7 +16,7 @@ async def kpis(info: strawberry.Info, site_id: strawberry.ID,
                range: DateRange | None = strawberry.UNSET) -> Kpis:
     db = info.context.db
     r = to_range(range)
-    site = await sites_service.get_or_raise(db, site_id=parse_gid(site_id, "siteId"))
+    site = await site_or_raise(info, site_id)
     k = await kpi_stats.kpis(db, site_id=site.id, range=r)
     return Kpis(visitors=k.visitors, sessions=k.sessions, pageviews=k.pageviews,
                 conversions=k.conversions, conversion_rate=k.conversion_rate,
@@ -28,7 +27,7 @@ async def goal_stats(info: strawberry.Info, site_id: strawberry.ID,
                      range: DateRange | None = strawberry.UNSET) -> list[GoalStats]:
     db = info.context.db
     r = to_range(range)
-    site = await sites_service.get_or_raise(db, site_id=parse_gid(site_id, "siteId"))
+    site = await site_or_raise(info, site_id)
     stats = await kpi_stats.goal_stats(db, site_id=site.id, range=r)
     return [GoalStats(goal=Goal.of(s.goal), conversions=s.conversions,
                       unique_visitors=s.unique_visitors, revenue=money_list(s.revenue))
@@ -42,7 +41,7 @@ async def timeseries(info: strawberry.Info, site_id: strawberry.ID,
     buckets included (at most 2000 buckets)."""
     db = info.context.db
     r = to_range(range)
-    site = await sites_service.get_or_raise(db, site_id=parse_gid(site_id, "siteId"))
+    site = await site_or_raise(info, site_id)
     buckets = await timeseries_stats.timeseries(db, site_id=site.id, tz_name=site.timezone,
                                                 range=r, interval=interval.value)
     return [TimeseriesBucket(start=b.start, end=b.end, visitors=b.visitors,

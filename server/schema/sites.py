@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from server.errors import NotFound
+from server.schema.permissions import parse_gid
 from server.sites.service import Site as SiteRecord
 
 if TYPE_CHECKING:
@@ -49,3 +51,12 @@ class Site:
 async def load_site(info: strawberry.Info, site_id: uuid.UUID) -> Site:
     record = await info.context.loaders.site.load(site_id)
     return Site.of(record)
+
+
+async def site_or_raise(info: strawberry.Info, raw, field: str = "siteId") -> SiteRecord:
+    """The site an argument names, through the per-request loader (one read per request for
+    any number of top-level fields); NOT_FOUND when there is none."""
+    record = await info.context.loaders.site.load(parse_gid(raw, field))
+    if record is None:
+        raise NotFound("no such site", field=field)
+    return record
