@@ -9,7 +9,6 @@ process that the goals changed.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +18,7 @@ from server.db.engine import Database
 from server.db.models import goal_conditions, goals, sites
 from server.errors import InvalidInput, NotFound
 from server.goals.model import Condition, Goal
-from server.goals.store import bump_version
+from server.goals.store import GoalRecord, bump_version, records
 from server.goals.validation import (
     DEFAULT_BADGE_COLOR,
     Badge,
@@ -36,49 +35,9 @@ from server.ids import new_id
 SHIFT = 1_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class GoalRecord:
-    id: uuid.UUID
-    site_id: uuid.UUID
-    name: str
-    type: str
-    conditions: tuple[Condition, ...]
-    match_logic: str
-    counts_as_conversion: bool
-    badge: Badge
-    priority: int
-    created_at: int
-    updated_at: int
-
-    def as_goal(self) -> Goal:
-        return Goal(self.id, self.name, self.type, self.conditions, self.match_logic,
-                    self.counts_as_conversion, self.priority)
-
-
-async def _records(conn, where) -> list[GoalRecord]:
-    rows = (await conn.execute(select(goals).where(where).order_by(goals.c.priority))).all()
-    if not rows:
-        return []
-    keys = [(r.site_id, r.id) for r in rows]
-    conds = await conn.execute(
-        select(goal_conditions)
-        .where(goal_conditions.c.goal_id.in_([k[1] for k in keys]))
-        .order_by(goal_conditions.c.goal_id, goal_conditions.c.position)
-    )
-    by_goal: dict[uuid.UUID, list[Condition]] = {}
-    for c in conds:
-        by_goal.setdefault(c.goal_id, []).append(Condition(c.field, c.operator, c.value))
-    return [
-        GoalRecord(r.id, r.site_id, r.name, r.type, tuple(by_goal.get(r.id, ())), r.match_logic,
-                   bool(r.counts_as_conversion), Badge(r.badge_color, r.badge_icon), r.priority,
-                   r.created_at, r.updated_at)
-        for r in rows
-    ]
-
-
 async def list_goals(db: Database, *, site_id: uuid.UUID) -> list[GoalRecord]:
     async with db.read.connect() as conn:
-        return await _records(conn, goals.c.site_id == site_id)
+        return await records(conn, goals.c.site_id == site_id)
 
 
 async def list_goals_for_sites(db: Database, *, site_ids: list[uuid.UUID]
@@ -88,14 +47,14 @@ async def list_goals_for_sites(db: Database, *, site_ids: list[uuid.UUID]
     if not site_ids:
         return out
     async with db.read.connect() as conn:
-        for record in await _records(conn, goals.c.site_id.in_(site_ids)):
+        for record in await records(conn, goals.c.site_id.in_(site_ids)):
             out[record.site_id].append(record)
     return out
 
 
 async def get_many(db: Database, *, goal_ids: list[uuid.UUID]) -> list[GoalRecord]:
     async with db.read.connect() as conn:
-        return await _records(conn, goals.c.id.in_(goal_ids))
+        return await records(conn, goals.c.id.in_(goal_ids))
 
 
 async def get(db: Database, *, goal_id: uuid.UUID) -> GoalRecord | None:
@@ -264,4 +223,4 @@ async def reorder_goals(db: Database, *, site_id: uuid.UUID, goal_ids: list[uuid
                 [{"b_site": site_id, "b_id": gid, "b_priority": i + 1, "b_now": now_us()}
                  for i, gid in enumerate(goal_ids)],
             )
-        return await _records(conn, scope)
+        return await records(conn, scope)

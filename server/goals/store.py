@@ -1,4 +1,7 @@
-"""Reading a site's goals as plain matching data, and marking that they changed.
+"""Reading goals from the database, and marking that a site's goals changed.
+
+`records` is the one query for goals with their conditions: the service's reads and the
+matcher's `load_goals` both go through it.
 
 Every write to a site's goals must call `bump_version` in the same transaction: ingestion in any
 process compares the version it matched with against the database before it stores an event
@@ -8,36 +11,64 @@ process compares the version it matched with against the database before it stor
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
 from server.db.models import goal_conditions, goals, sites
 from server.goals.model import Condition, Goal
+from server.goals.validation import Badge
 
 
-async def load_goals(conn, site_id: uuid.UUID) -> list[Goal]:
-    goal_rows = (await conn.execute(
-        select(goals).where(goals.c.site_id == site_id).order_by(goals.c.priority)
-    )).all()
-    cond_rows = (await conn.execute(
+@dataclass(frozen=True, slots=True)
+class GoalRecord:
+    id: uuid.UUID
+    site_id: uuid.UUID
+    name: str
+    type: str
+    conditions: tuple[Condition, ...]
+    match_logic: str
+    counts_as_conversion: bool
+    badge: Badge
+    priority: int
+    created_at: int
+    updated_at: int
+
+    def as_goal(self) -> Goal:
+        return Goal(self.id, self.name, self.type, self.conditions, self.match_logic,
+                    self.counts_as_conversion, self.priority)
+
+
+async def records(conn, where) -> list[GoalRecord]:
+    """The goals matching `where` (a condition on the goals table) in priority order, with their
+    conditions: two statements for any number of goals (one when there are none)."""
+    rows = (await conn.execute(select(goals).where(where).order_by(goals.c.priority))).all()
+    if not rows:
+        return []
+    conds = await conn.execute(
         select(goal_conditions)
-        .where(goal_conditions.c.site_id == site_id)
+        .where(goal_conditions.c.goal_id.in_([r.id for r in rows]))
         .order_by(goal_conditions.c.goal_id, goal_conditions.c.position)
-    )).all()
+    )
     by_goal: dict[uuid.UUID, list[Condition]] = {}
-    for c in cond_rows:
+    for c in conds:
         by_goal.setdefault(c.goal_id, []).append(Condition(c.field, c.operator, c.value))
     return [
-        Goal(
-            id=g.id, name=g.name, type=g.type, conditions=tuple(by_goal.get(g.id, ())),
-            match_logic=g.match_logic, counts_as_conversion=bool(g.counts_as_conversion),
-            priority=g.priority,
-        )
-        for g in goal_rows
+        GoalRecord(r.id, r.site_id, r.name, r.type, tuple(by_goal.get(r.id, ())), r.match_logic,
+                   bool(r.counts_as_conversion), Badge(r.badge_color, r.badge_icon), r.priority,
+                   r.created_at, r.updated_at)
+        for r in rows
     ]
 
 
-async def bump_version(conn, site_id: uuid.UUID) -> None:
-    await conn.execute(
+async def load_goals(conn, site_id: uuid.UUID) -> list[Goal]:
+    """The site's goals in priority order, as the matcher wants them."""
+    return [r.as_goal() for r in await records(conn, goals.c.site_id == site_id)]
+
+
+async def bump_version(conn, site_id: uuid.UUID) -> int:
+    """goals_version += 1 for the site; returns how many rows changed (0: no such site)."""
+    result = await conn.execute(
         update(sites).where(sites.c.id == site_id).values(goals_version=sites.c.goals_version + 1)
     )
+    return result.rowcount

@@ -82,15 +82,15 @@ async def test_event(info: strawberry.Info, site_id: strawberry.ID,
     nothing is stored."""
     context = info.context
     site = await site_or_raise(info, site_id)
-    result = await dry_run_service.dry_run(
-        context.db, site_id=site.id, max_props_bytes=context.settings.max_props_bytes,
+    records = await context.loaders.goals_of_site.load(site.id)
+    result = dry_run_service.dry_run(
+        [r.as_goal() for r in records], max_props_bytes=context.settings.max_props_bytes,
         fields={"type": event.type, "url": given(event.url), "name": given(event.name),
                 "props": given(event.props), "click": given(event.click),
                 "form": given(event.form)})
-    records = await context.loaders.goal.load_many([m.goal.id for m in result.tried])
-    by_id = {r.id: Goal.of(r) for r in records if r is not None}
+    by_id = {r.id: Goal.of(r) for r in records}
     tried = [GoalMatch(goal=by_id[m.goal.id], matched=m.matched,
                        conditions=[ConditionResult.of(c) for c in m.conditions])
-             for m in result.tried if m.goal.id in by_id]
-    winner = by_id.get(result.goal.id) if result.goal is not None else None
+             for m in result.tried]
+    winner = by_id[result.goal.id] if result.goal is not None else None
     return MatchResult(goal=winner, tried=tried)

@@ -1,19 +1,16 @@
 """testEvent: an event as POST /api/event would carry it, through ingestion's own field checks
 (`put_fields`), normalisation (`normalize`) and goal matcher, without storing anything.
 
-The goals are read from the database at the time of the call (not from any process cache), so
-the answer reflects the goals as they are now.
+The caller passes the goals as read from the database for this request (not from any process
+cache), so the answer reflects the goals as they are now.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from server.db.engine import Database
 from server.goals.matching import GoalMatcher
-from server.goals.model import MatchResult
-from server.goals.store import load_goals
+from server.goals.model import Goal, MatchResult
 from server.ingest.event import Event, RequestInfo
 from server.ingest.parse import put_fields
 from server.ingest.pipeline import normalize
@@ -29,9 +26,7 @@ def event_facts(fields: dict[str, Any], *, max_props_bytes: int):
     return event.facts
 
 
-async def dry_run(db: Database, *, site_id: uuid.UUID, fields: dict[str, Any],
-                  max_props_bytes: int) -> MatchResult:
+def dry_run(goals: list[Goal], *, fields: dict[str, Any], max_props_bytes: int) -> MatchResult:
+    """How the matcher treats these fields against the site's `goals` (priority order)."""
     facts = event_facts(fields, max_props_bytes=max_props_bytes)
-    async with db.read.connect() as conn:
-        goals = await load_goals(conn, site_id)
     return GoalMatcher(goals).explain(facts)
