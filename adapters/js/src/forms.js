@@ -4,11 +4,11 @@
 import { attr, collapse, safe } from './util.js';
 
 /**
- * Whether Contact Form 7, WPForms or Gravity Forms (or another plugin marking its forms with
- * data-formid) owns the form: those are reported by their plugin's own success signal only.
+ * Whether Contact Form 7, WPForms or Gravity Forms owns the form: those are reported by their
+ * plugin's own success signal only; every other form is a plain HTML form.
  */
 export const ownedByPlugin = (form) =>
-  !!(form.matches('.wpcf7-form,.wpforms-form,[data-formid],[id^="gform_"]') || form.closest('.wpcf7,.gform_wrapper'));
+  !!(form.matches('.wpcf7-form,.wpforms-form,[id^="gform_"]') || form.closest('.wpcf7,.gform_wrapper'));
 
 const textOf = (root, selector) => {
   const el = root && root.querySelector(selector);
@@ -86,7 +86,11 @@ export function watchForms(win, emit) {
       jqs.push($);
       $(doc).on(
         'wpformsAjaxSubmitSuccess',
-        safe((e, json) => send(wpformsForm((e.target.closest && e.target.closest('form')) || e.target, json)))
+        safe((e, json) => {
+          const form = wpformsForm((e.target.closest && e.target.closest('form')) || e.target, json);
+          // without a form id the server could only refuse it
+          if (form.formId) send(form);
+        })
       );
       $(doc).on(
         'gform_confirmation_loaded',

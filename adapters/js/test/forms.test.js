@@ -67,7 +67,8 @@ test('form ownership: each marker on its own', () => {
   el('div', { class: 'wpcf7' }, [legacy]); // inside div.wpcf7
   assert.equal(ownedByPlugin(legacy), true);
   assert.equal(ownedByPlugin(el('form', { class: 'wpforms-form' })), true);
-  assert.equal(ownedByPlugin(el('form', { 'data-formid': '9' })), true);
+  // data-formid alone is no plugin's mark: such a form is a plain one
+  assert.equal(ownedByPlugin(el('form', { 'data-formid': '9' })), false);
   assert.equal(ownedByPlugin(el('form', { id: 'gform_7' })), true);
   const inGfWrapper = el('form', {});
   el('div', { class: 'gform_wrapper' }, [inGfWrapper]);
@@ -77,7 +78,7 @@ test('form ownership: each marker on its own', () => {
 });
 
 test('wpforms: form id from data-formid, title when shown', () => {
-  assert.deepEqual(wpformsForm(wpforms(), [{ success: true }][0]), {
+  assert.deepEqual(wpformsForm(wpforms(), { success: true }), {
     plugin: 'wpforms',
     formId: '123',
     title: 'Simple Contact Form',
