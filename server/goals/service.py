@@ -15,13 +15,12 @@ from sqlalchemy.exc import IntegrityError
 
 from server.clock import now_us
 from server.db.engine import Database
-from server.db.models import goal_conditions, goals, sites
+from server.db.models import goal_conditions, goals
 from server.errors import InvalidInput, NotFound
-from server.goals.model import Condition, Goal
-from server.goals.store import GoalRecord, bump_version, records
+from server.goals.model import Condition
+from server.goals.store import GoalRecord, bump_version, record_of, records
 from server.goals.validation import (
     DEFAULT_BADGE_COLOR,
-    Badge,
     clean_badge,
     clean_conditions,
     clean_match_logic,
@@ -70,9 +69,8 @@ async def get_or_raise(db: Database, *, goal_id: uuid.UUID) -> GoalRecord:
 
 
 async def _lock_site(conn, site_id: uuid.UUID) -> None:
-    await bump_version(conn, site_id)
-    exists = (await conn.execute(select(sites.c.id).where(sites.c.id == site_id))).first()
-    if exists is None:
+    """First statement of every goal write: bumps goals_version, taking the site row's lock."""
+    if await bump_version(conn, site_id) == 0:
         raise NotFound("no such site", field="siteId")
 
 
@@ -150,12 +148,20 @@ async def create_goal(db: Database, *, site_id: uuid.UUID, name: str, type: str,
                       badge, at, now, now)
 
 
+async def _current(db: Database, goal_id: uuid.UUID, current: GoalRecord | None) -> GoalRecord:
+    if current is not None and current.id == goal_id:
+        return current
+    return await get_or_raise(db, goal_id=goal_id)
+
+
 async def update_goal(db: Database, *, goal_id: uuid.UUID, name: str | None = None,
                       conditions: list[tuple[str, str, str | None]] | None = None,
                       match_logic: str | None = None, counts_as_conversion: bool | None = None,
                       badge_color: str | None = None, badge_icon: str | None = None,
-                      badge_given: bool = False) -> GoalRecord:
-    current = await get_or_raise(db, goal_id=goal_id)
+                      current: GoalRecord | None = None) -> GoalRecord:
+    """Changes what is given (a badge is given by its colour). `current`: the goal as the caller
+    has read it already in this request (its site and type), to save reading it again."""
+    current = await _current(db, goal_id, current)
     values: dict = {}
     if name is not None:
         values["name"] = clean_name(name)
@@ -165,7 +171,7 @@ async def update_goal(db: Database, *, goal_id: uuid.UUID, name: str | None = No
         values["match_logic"] = clean_match_logic(match_logic)
     if counts_as_conversion is not None:
         values["counts_as_conversion"] = counts_as_conversion
-    if badge_given:
+    if badge_color is not None:
         badge = clean_badge(badge_color, badge_icon)
         values["badge_color"], values["badge_icon"] = badge.color, badge.icon
     try:
@@ -174,27 +180,30 @@ async def update_goal(db: Database, *, goal_id: uuid.UUID, name: str | None = No
             if "name" in values:
                 await _check_name_free(conn, current.site_id, values["name"], except_id=goal_id)
             values["updated_at"] = now_us()
-            result = await conn.execute(update(goals).where(
-                goals.c.site_id == current.site_id, goals.c.id == goal_id).values(**values))
-            if result.rowcount == 0:
+            # the row as written (under the site lock: its priority is the current one)
+            row = (await conn.execute(
+                update(goals).where(goals.c.site_id == current.site_id, goals.c.id == goal_id)
+                .values(**values).returning(*goals.c))).first()
+            if row is None:
                 raise NotFound("no such goal", field="id")
             if cleaned is not None:
                 await _write_conditions(conn, current.site_id, goal_id, cleaned)
     except IntegrityError as error:
         raise _integrity(error) from None
-    return await get_or_raise(db, goal_id=goal_id)
+    return record_of(row, current.conditions if cleaned is None else cleaned)
 
 
-async def delete_goal(db: Database, *, goal_id: uuid.UUID) -> uuid.UUID:
-    current = await get_or_raise(db, goal_id=goal_id)
+async def delete_goal(db: Database, *, goal_id: uuid.UUID,
+                      current: GoalRecord | None = None) -> uuid.UUID:
+    """`current` as for update_goal."""
+    current = await _current(db, goal_id, current)
     async with db.write.begin() as conn:
         await _lock_site(conn, current.site_id)
-        priority = (await conn.execute(select(goals.c.priority).where(
-            goals.c.site_id == current.site_id, goals.c.id == goal_id))).scalar()
+        priority = (await conn.execute(
+            delete(goals).where(goals.c.site_id == current.site_id, goals.c.id == goal_id)
+            .returning(goals.c.priority))).scalar()
         if priority is None:
             raise NotFound("no such goal", field="id")
-        await conn.execute(delete(goals).where(goals.c.site_id == current.site_id,
-                                               goals.c.id == goal_id))
         await _shift(conn, current.site_id, at_or_above=priority + 1, by=-1)
     return goal_id
 

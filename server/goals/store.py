@@ -53,12 +53,14 @@ async def records(conn, where) -> list[GoalRecord]:
     by_goal: dict[uuid.UUID, list[Condition]] = {}
     for c in conds:
         by_goal.setdefault(c.goal_id, []).append(Condition(c.field, c.operator, c.value))
-    return [
-        GoalRecord(r.id, r.site_id, r.name, r.type, tuple(by_goal.get(r.id, ())), r.match_logic,
-                   bool(r.counts_as_conversion), Badge(r.badge_color, r.badge_icon), r.priority,
-                   r.created_at, r.updated_at)
-        for r in rows
-    ]
+    return [record_of(r, tuple(by_goal.get(r.id, ()))) for r in rows]
+
+
+def record_of(row, conditions: tuple[Condition, ...]) -> GoalRecord:
+    """A goals row (SELECT or RETURNING of every column) with its conditions."""
+    return GoalRecord(row.id, row.site_id, row.name, row.type, conditions, row.match_logic,
+                      bool(row.counts_as_conversion), Badge(row.badge_color, row.badge_icon),
+                      row.priority, row.created_at, row.updated_at)
 
 
 async def load_goals(conn, site_id: uuid.UUID) -> list[Goal]:

@@ -47,23 +47,28 @@ async def create_goal(info: strawberry.Info, input: CreateGoalInput) -> Goal:
 
 
 async def update_goal(info: strawberry.Info, id: strawberry.ID, input: UpdateGoalInput) -> Goal:
+    goal_id = parse_gid(id, "id")
     badge = given(input.badge)
     conditions = given(input.conditions)
     match_logic = given(input.match_logic)
     record = await goals_service.update_goal(
-        info.context.db, goal_id=parse_gid(id, "id"), name=given(input.name),
+        info.context.db, goal_id=goal_id, name=given(input.name),
         conditions=None if conditions is None else _conditions(conditions),
         match_logic=None if match_logic is None else match_logic.value,
         counts_as_conversion=given(input.counts_as_conversion),
         badge_color=badge.color if badge else None,
-        badge_icon=given(badge.icon) if badge else None, badge_given=badge is not None)
+        badge_icon=given(badge.icon) if badge else None,
+        current=await info.context.loaders.goal.load(goal_id))  # read by the permission
     return Goal.of(record)
 
 
 async def delete_goal(info: strawberry.Info, id: strawberry.ID) -> strawberry.ID:
     """Deletes the goal; the goals after it move up one priority. Stored events keep their
     goal id (Event.goal becomes null)."""
-    deleted = await goals_service.delete_goal(info.context.db, goal_id=parse_gid(id, "id"))
+    goal_id = parse_gid(id, "id")
+    deleted = await goals_service.delete_goal(
+        info.context.db, goal_id=goal_id,
+        current=await info.context.loaders.goal.load(goal_id))  # read by the permission
     return strawberry.ID(str(deleted))
 
 
