@@ -105,5 +105,5 @@ def click_facts(url: str | None, text: str | None
     if text is not None and not isinstance(text, str):
         raise InvalidInput("click.text must be a string", field="click.text")
     url = url or None
-    host = domain_of(url)  # parsed once for both the domain and the ASIN
+    host = domain_of(url)  # one host lookup serves the domain and the ASIN
     return url, host, visible_text(text), _asin(url, host)

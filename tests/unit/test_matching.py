@@ -334,20 +334,30 @@ def _random_goal(rng, gtype, i):
 
 
 def test_explain_agrees_with_first_match_on_random_cases():
+    """The generated fast path and the plain explain() pick the same goal. Cases where the fast
+    path has nothing to run (no goal of the event's type) or hands over to explain() (text with
+    NUL) prove nothing about it, so they are counted apart and must stay a minority."""
     rng = random.Random(1234)
-    checked = matched = 0
+    compared = matched = handed_over = 0
     for _ in range(300):
         goals = [_random_goal(rng, rng.choice(list(FIELDS_FOR_GOAL_TYPE)), i)
                  for i in range(rng.randrange(0, 12))]
         m = GoalMatcher(goals)
         for _ in range(20):
             facts = _random_facts(rng, rng.choice(list(GOAL_TYPE_FOR_EVENT)))
-            fast = m.first_match(facts)
             result = m.explain(facts)
-            assert fast is result.goal, (goals, facts)
             winners = [t.goal for t in result.tried if t.matched]
-            assert fast is (winners[0] if winners else None)
-            checked += 1
-            matched += fast is not None
-    # the generator exercises both outcomes
-    assert checked == 6000 and 500 < matched < 5500
+            assert m.first_match(facts) is result.goal is (winners[0] if winners else None)
+            type_matcher = m._by_type.get(facts.type)
+            if type_matcher is None:
+                continue
+            i = type_matcher.fast(facts)
+            if i == -2:
+                handed_over += 1
+                continue
+            assert (type_matcher.goals[i] if i >= 0 else None) is result.goal, (goals, facts)
+            compared += 1
+            matched += i >= 0
+    # the generated code itself was compared often, with both outcomes
+    assert compared > 3000 and handed_over < compared / 4
+    assert 300 < matched < compared - 300
