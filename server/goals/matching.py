@@ -46,6 +46,8 @@ become code.
 
 from __future__ import annotations
 
+import json
+
 from decimal import Decimal
 from typing import Any, Callable, Mapping, Sequence
 
@@ -126,8 +128,6 @@ def render_prop_value(v: Any) -> str | None:
 
 
 def _json_text(v: Any) -> str:
-    import json
-
     if v is None:
         return "null"
     if isinstance(v, str):
@@ -433,8 +433,3 @@ class GoalMatcher:
             if matched and winner is None:
                 winner = goal
         return MatchResult(goal=winner, tried=tuple(tried))
-
-    def goals_for(self, event_type: str) -> tuple[Goal, ...]:
-        """The goals an event of this type is tried against, in priority order."""
-        tm = self._by_type.get(event_type)
-        return tm.goals if tm else ()
