@@ -15,10 +15,7 @@ Every error carries `extensions.code`:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 
 from server.errors import ApiError, Forbidden, NotFound, RateLimited, Unauthorized, Unavailable
 
@@ -45,26 +42,27 @@ def code_of(error: ApiError) -> str:
     return BAD_USER_INPUT
 
 
-def is_unexpected(error: GraphQLError) -> bool:
-    original = error.original_error
-    if original is None or isinstance(original, ApiError):
-        return False
-    if isinstance(original, GraphQLError):  # e.g. a permission's own error
-        return is_unexpected(original) if original.original_error else False
-    return True
-
-
-def shape(error: GraphQLError, request_id: str | None) -> GraphQLError:
+def root_cause(error: GraphQLError) -> BaseException | None:
+    """What the error wraps, through any GraphQLErrors wrapping each other (e.g. a permission's
+    own error): an ApiError, another exception, a GraphQLError of its own, or None."""
     original = error.original_error
     while isinstance(original, GraphQLError) and original.original_error is not None:
         original = original.original_error
+    return original
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    root = root_cause(error)
+    return root is not None and not isinstance(root, (ApiError, GraphQLError))
+
+
+def shape(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    original = root_cause(error)
     if isinstance(original, ApiError):
         extensions = {"code": code_of(original)}
         if original.field:
             extensions["field"] = original.field
         return _copy(error, original.message, extensions)
-    if original is None and (error.extensions or {}).get("code"):
-        return error  # shaped already
     if isinstance(original, GraphQLError) or original is None:
         source = original if isinstance(original, GraphQLError) else error
         extensions = dict(source.extensions or {})
@@ -83,27 +81,13 @@ def _copy(error: GraphQLError, message: str, extensions: dict) -> GraphQLError:
 def log_unexpected(errors: list[GraphQLError], request_id: str | None) -> None:
     for error in errors:
         if is_unexpected(error):
-            original = error.original_error
+            original = root_cause(error)
             log.error("graphql request %s: unexpected error at %s", request_id,
                       ".".join(str(p) for p in error.path or ()),
                       exc_info=(type(original), original, original.__traceback__))
 
 
 def shape_all(errors: list[GraphQLError] | None, request_id: str | None):
+    """The one place errors get their shape: GraphQLApp.process_result (server/schema/asgi.py),
+    which sees every result, also those of requests that fail to parse or validate."""
     return None if errors is None else [shape(e, request_id) for e in errors]
-
-
-class ErrorCodes(SchemaExtension):
-    """Gives every error of the result its code, masking unexpected ones (see module doc).
-    Syntax errors leave strawberry outside this hook: the HTTP view shapes those
-    (server/schema/asgi.py), with the same function."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if not errors:
-            return
-        context = self.execution_context.context
-        request_id = getattr(context, "request_id", None)
-        result.errors = [shape(e, request_id) for e in errors]

@@ -19,7 +19,7 @@ from server.resolvers import keys as key_resolvers
 from server.resolvers import sessions as session_resolvers
 from server.resolvers import sites as site_resolvers
 from server.resolvers import stats as stat_resolvers
-from server.schema.errors import ErrorCodes, log_unexpected
+from server.schema.errors import log_unexpected
 from server.schema.goals import Goal, MatchResult
 from server.schema.keys import ApiKey, CreatedApiKey
 from server.schema.permissions import (
@@ -81,7 +81,7 @@ class Mutation:
 class Schema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
         # ApiErrors and refused queries are the client's business; only bugs are logged here
-        # (with the request id), before ErrorCodes masks them.
+        # (with the request id), before the HTTP view masks them (server/schema/asgi.py).
         context = execution_context.context if execution_context else None
         log_unexpected(errors, getattr(context, "request_id", None))
 
@@ -97,7 +97,6 @@ schema = Schema(
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
-        ErrorCodes,
     ],
 )
 
