@@ -116,13 +116,17 @@ def _integrity(error: IntegrityError) -> InvalidInput:
 
 
 async def create_goal(db: Database, *, site_id: uuid.UUID, name: str, type: str,
-                      conditions: list[tuple[str, str, str | None]], match_logic: str = "ALL",
-                      counts_as_conversion: bool = True, badge_color: str | None = None,
-                      badge_icon: str | None = None, priority: int | None = None) -> GoalRecord:
+                      conditions: list[tuple[str, str, str | None]],
+                      match_logic: str | None = "ALL", counts_as_conversion: bool | None = True,
+                      badge_color: str | None = None, badge_icon: str | None = None,
+                      priority: int | None = None) -> GoalRecord:
+    """None (an explicit null) for match_logic, counts_as_conversion or the badge: the default
+    (ALL, true, DEFAULT_BADGE_COLOR); priority None: last."""
     name = clean_name(name)
     type = clean_type(type)
     cleaned = clean_conditions(type, conditions)
-    match_logic = clean_match_logic(match_logic)
+    match_logic = clean_match_logic("ALL" if match_logic is None else match_logic)
+    counts_as_conversion = True if counts_as_conversion is None else counts_as_conversion
     badge = clean_badge(badge_color or DEFAULT_BADGE_COLOR, badge_icon)
     if priority is not None and priority < 1:
         raise InvalidInput("priority must be 1 or more", field="priority")

@@ -35,12 +35,11 @@ async def goals(info: strawberry.Info, site_id: strawberry.ID) -> list[Goal]:
 async def create_goal(info: strawberry.Info, input: CreateGoalInput) -> Goal:
     badge = given(input.badge)
     match_logic = given(input.match_logic)
-    counts = given(input.counts_as_conversion)
     record = await goals_service.create_goal(
         info.context.db, site_id=parse_gid(input.site_id, "input.siteId"), name=input.name,
         type=input.type.value, conditions=_conditions(input.conditions),
-        match_logic="ALL" if match_logic is None else match_logic.value,
-        counts_as_conversion=True if counts is None else counts,
+        match_logic=None if match_logic is None else match_logic.value,
+        counts_as_conversion=given(input.counts_as_conversion),
         badge_color=badge.color if badge else None,
         badge_icon=given(badge.icon) if badge else None, priority=given(input.priority))
     return Goal.of(record)

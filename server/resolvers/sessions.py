@@ -12,13 +12,14 @@ from server.stats import sessions as session_stats
 
 
 async def sessions(info: strawberry.Info, site_id: strawberry.ID,
-                   range: DateRange | None = strawberry.UNSET, filter: SessionFilter | None = strawberry.UNSET,
-                   first: int | None = 20, after: str | None = strawberry.UNSET) -> SessionConnection:
+                   range: DateRange | None = strawberry.UNSET,
+                   filter: SessionFilter | None = strawberry.UNSET,
+                   first: int | None = session_stats.DEFAULT_PAGE,
+                   after: str | None = strawberry.UNSET) -> SessionConnection:
     """Sessions that started in the range, newest first. `first` is 0..100 (more is
     BAD_USER_INPUT); `after` is the endCursor of the previous page."""
     db = info.context.db
     r = to_range(range)
-    first = 20 if first is None else session_stats.check_page_size(first)
     filter = given(filter)
     converted = given(filter.converted) if filter else None
     goal_id = given(filter.goal_id) if filter else None

@@ -28,5 +28,5 @@ async def create_site(info: strawberry.Info, domain: str, name: str | None = str
                       timezone: str | None = "UTC") -> Site:
     """Admin only. The domain is normalised (scheme, path, port and a leading www. dropped)."""
     record = await sites_service.create(info.context.db, domain=domain, name=given(name),
-                                        timezone=given(timezone) or "UTC")
+                                        timezone=given(timezone))
     return Site.of(record)

@@ -24,6 +24,7 @@ from server.db.models import events, sessions
 from server.errors import InvalidInput
 from server.stats.ranges import Range
 
+DEFAULT_PAGE = 20
 MAX_PAGE = 100
 
 
@@ -93,8 +94,8 @@ def _session(r) -> SessionRow:
 
 async def sessions_page(db: Database, *, site_id: uuid.UUID, range: Range,
                         converted: bool | None = None, goal_id: uuid.UUID | None = None,
-                        first: int = 20, after: str | None = None) -> Page:
-    first = check_page_size(first)
+                        first: int | None = DEFAULT_PAGE, after: str | None = None) -> Page:
+    first = DEFAULT_PAGE if first is None else check_page_size(first)
     where = [sessions.c.site_id == site_id, sessions.c.started_at >= range.start,
              sessions.c.started_at < range.end]
     if converted is not None:
