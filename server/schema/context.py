@@ -33,7 +33,6 @@ class Principal:
 
     admin: bool
     site_id: uuid.UUID | None = None
-    key_id: uuid.UUID | None = None
 
     def may_see(self, site_id: uuid.UUID) -> bool:
         return self.admin or self.site_id == site_id
@@ -103,7 +102,7 @@ async def authenticate(request: Request) -> tuple[Principal | None, str | None]:
     key = await authenticate_key(request.app.state.db, token)
     if key is None:
         return None, "the token is wrong or has been revoked"
-    return Principal(admin=False, site_id=key.site_id, key_id=key.id), None
+    return Principal(admin=False, site_id=key.site_id), None
 
 
 async def get_context(request: Request, response: Any) -> Context:

@@ -2,8 +2,8 @@
 
 * DateTime - ISO 8601. Output: the instant with its UTC offset (UTC, or the site's zone where
   a field says so). Input: any ISO 8601 date-time; one without an offset is UTC.
-* Decimal  - exact, serialised as a string ("29.99"); parsed from a string or an integer only,
-  never from a float.
+* Decimal  - exact, serialised as a string ("29.99"). Output only: no argument or input field
+  takes one (add a parse_value that refuses floats before one does).
 * JSON     - any JSON value. Numbers with a fraction are kept exact: they are read as Decimal
   (request bodies are decoded with `parse_float=Decimal`, literals from their source text) and
   written back as the same JSON number (responses are encoded with simplejson's use_decimal).
@@ -44,18 +44,6 @@ def _parse_datetime(value: Any) -> dt.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
-def _parse_decimal(value: Any) -> decimal.Decimal:
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValueError("Decimal must be a string such as \"29.99\"")
-    try:
-        result = decimal.Decimal(value)
-    except decimal.InvalidOperation:
-        raise ValueError(f"{value!r} is not a decimal number") from None
-    if not result.is_finite():
-        raise ValueError("Decimal must be finite")
-    return result
-
-
 def _json_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Any:
     if isinstance(node, NullValueNode):
         return None
@@ -81,7 +69,7 @@ DATETIME = strawberry.scalar(
     serialize=_serialize_datetime, parse_value=_parse_datetime)
 DECIMAL = strawberry.scalar(
     name="Decimal", description="An exact decimal number, serialised as a string.",
-    serialize=str, parse_value=_parse_decimal)
+    serialize=str)
 JSON_SCALAR = strawberry.scalar(
     name="JSON", description="Any JSON value; numbers are kept exact.",
     serialize=lambda v: v, parse_value=lambda v: v, parse_literal=_json_literal)

@@ -126,13 +126,16 @@ async def kpis(db: Database, *, site_id: uuid.UUID, range: Range) -> Kpis:
             if raw else None
         visitors = 0
         if where is not None:
-            row = (await conn.execute(select(
-                func.count(events.c.visitor_id.distinct()) if rolled is None else func.count(),
+            columns = [
                 func.coalesce(func.sum(case((events.c.type == "pageview", 1), else_=0)), 0),
                 func.coalesce(func.sum(case((events.c.is_conversion, 1), else_=0)), 0),
-            ).where(where))).one()
-            visitors, pageviews, conversions = (int(row[0]), pageviews + int(row[1]),
-                                                conversions + int(row[2]))
+            ]
+            if rolled is None:  # exact; otherwise estimated below from sketches + raw ids
+                columns.append(func.count(events.c.visitor_id.distinct()))
+            row = (await conn.execute(select(*columns).where(where))).one()
+            pageviews, conversions = pageviews + int(row[0]), conversions + int(row[1])
+            if rolled is None:
+                visitors = int(row[2])
             money_rows += (await conn.execute(
                 select(events.c.revenue_currency, func.sum(events.c.revenue_micros))
                 .where(where, events.c.revenue_currency.is_not(None))
@@ -178,12 +181,14 @@ async def goal_stats(db: Database, *, site_id: uuid.UUID, range: Range) -> list[
         if raw:
             where = ((events.c.site_id == site_id) & _in_ranges(events.c.occurred_at, raw)
                      & events.c.goal_id.is_not(None))
-            for goal_id, n, v in await conn.execute(
-                    select(events.c.goal_id, func.count(),
-                           func.count(events.c.visitor_id.distinct()))
-                    .where(where).group_by(events.c.goal_id)):
-                counts[goal_id] += int(n)
-                exact_visitors[goal_id] = int(v)
+            columns = [events.c.goal_id, func.count()]
+            if rolled is None:  # exact; otherwise estimated below from sketches + raw ids
+                columns.append(func.count(events.c.visitor_id.distinct()))
+            for row in await conn.execute(
+                    select(*columns).where(where).group_by(events.c.goal_id)):
+                counts[row[0]] += int(row[1])
+                if rolled is None:
+                    exact_visitors[row[0]] = int(row[2])
             for goal_id, currency, micros in await conn.execute(
                     select(events.c.goal_id, events.c.revenue_currency,
                            func.sum(events.c.revenue_micros))
