@@ -8,53 +8,23 @@ import uuid
 import strawberry
 from strawberry.scalars import JSON
 
+from server.db.models import CONDITION_FIELDS, GOAL_TYPES, MATCH_LOGICS, OPERATORS
 from server.goals.model import Condition as ConditionModel
 from server.goals.model import ConditionResult as ConditionResultModel
 from server.goals.service import GoalRecord
 from server.schema.sites import Site, load_site
 
 
-@strawberry.enum
-class GoalType(enum.Enum):
-    CLICK = "CLICK"
-    PAGEVIEW = "PAGEVIEW"
-    FORM = "FORM"
-    CUSTOM_EVENT = "CUSTOM_EVENT"
+def _enum(name: str, values: tuple[str, ...]) -> type[enum.Enum]:
+    """A GraphQL enum whose values are exactly the stored ones (server/db/models.py), so the
+    schema, the validation and the CHECK constraints can't drift apart."""
+    return strawberry.enum(enum.Enum(name, {v: v for v in values}, module=__name__))
 
 
-@strawberry.enum
-class ConditionField(enum.Enum):
-    URL = "URL"
-    DOMAIN = "DOMAIN"
-    LINK_TEXT = "LINK_TEXT"
-    TITLE = "TITLE"
-    ASIN = "ASIN"
-    PATH = "PATH"
-    FORM_NAME = "FORM_NAME"
-    FORM_ID = "FORM_ID"
-    PLUGIN = "PLUGIN"
-    PAGE_URL = "PAGE_URL"
-    EVENT_NAME = "EVENT_NAME"
-    PROPERTY_KEY = "PROPERTY_KEY"
-    PROPERTY_VALUE = "PROPERTY_VALUE"
-
-
-@strawberry.enum
-class Operator(enum.Enum):
-    CONTAINS = "CONTAINS"
-    NOT_CONTAINS = "NOT_CONTAINS"
-    EQUALS = "EQUALS"
-    NOT_EQUALS = "NOT_EQUALS"
-    STARTS_WITH = "STARTS_WITH"
-    ENDS_WITH = "ENDS_WITH"
-    IS_EMPTY = "IS_EMPTY"
-    IS_NOT_EMPTY = "IS_NOT_EMPTY"
-
-
-@strawberry.enum
-class MatchLogic(enum.Enum):
-    ALL = "ALL"
-    ANY = "ANY"
+GoalType = _enum("GoalType", GOAL_TYPES)
+ConditionField = _enum("ConditionField", CONDITION_FIELDS)
+Operator = _enum("Operator", OPERATORS)
+MatchLogic = _enum("MatchLogic", MATCH_LOGICS)
 
 
 @strawberry.type
