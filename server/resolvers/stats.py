@@ -28,7 +28,9 @@ async def goal_stats(info: strawberry.Info, site_id: strawberry.ID,
     db = info.context.db
     r = to_range(range)
     site = await site_or_raise(info, site_id)
-    stats = await kpi_stats.goal_stats(db, site_id=site.id, range=r)
+    stats = await kpi_stats.goal_stats(
+        db, site_id=site.id, range=r,
+        goals=await info.context.loaders.goals_of_site.load(site.id))
     return [GoalStats(goal=Goal.of(s.goal), conversions=s.conversions,
                       unique_visitors=s.unique_visitors, revenue=money_list(s.revenue))
             for s in stats]

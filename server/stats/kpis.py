@@ -150,8 +150,11 @@ async def kpis(db: Database, *, site_id: uuid.UUID, range: Range) -> Kpis:
                 conversions=conversions, revenue=money_list(money_rows))
 
 
-async def goal_stats(db: Database, *, site_id: uuid.UUID, range: Range) -> list[GoalStats]:
-    goals = await goals_service.list_goals(db, site_id=site_id)
+async def goal_stats(db: Database, *, site_id: uuid.UUID, range: Range,
+                     goals: list[GoalRecord] | None = None) -> list[GoalStats]:
+    """`goals`: the site's goals in priority order when the caller has them already."""
+    if goals is None:
+        goals = await goals_service.list_goals(db, site_id=site_id)
     if not goals:
         return []
     counts: dict[uuid.UUID, int] = defaultdict(int)
