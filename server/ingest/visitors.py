@@ -14,13 +14,12 @@ import uuid
 from sqlalchemy import delete, select
 
 from server.db.engine import Database
-from server.clock import now_us
+from server.clock import DAY_US, now_us
 from server.db.models import salts, visitors
 from server.db.upsert import insert_ignore
 
 log = logging.getLogger("goalpost.visitors")
 
-DAY_US = 86_400 * 1_000_000
 KEEP_DAYS = 2
 
 

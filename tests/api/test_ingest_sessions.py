@@ -138,7 +138,8 @@ async def test_the_new_days_salt_forgets_idle_visitors(db, site):
     from sqlalchemy import delete, select
     from server.clock import now_us
     from server.db.models import salts, visitors
-    from server.ingest.visitors import DAY_US, SaltStore
+    from server.clock import DAY_US
+    from server.ingest.visitors import SaltStore
 
     day = now_us() // DAY_US
     async with db.write.begin() as conn:
