@@ -3,7 +3,8 @@
 Each step takes the event and returns it; a step that sets `event.dropped` ends the run and the
 event is answered 202 without being stored; an ApiError ends it with that error. Storage is the
 last step. Before it, only `put_visitor` may write: the first event of a UTC day creates that
-day's salt (shared by every process, see visitors.py); nothing of the event itself is written.
+day's salt (shared by every process) and starts the daily housekeeping (visitors.py); nothing of
+the event itself is written.
 """
 
 from __future__ import annotations
