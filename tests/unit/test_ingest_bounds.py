@@ -7,6 +7,7 @@ shown never to read more than BOT_CHECK_CHARS."""
 from __future__ import annotations
 
 import decimal
+import re
 from decimal import Decimal
 
 import pytest
@@ -59,16 +60,37 @@ def test_the_crawler_check_reads_a_bounded_prefix(monkeypatch):
     seen = []
 
     class Recorder:
-        def isCrawler(self, user_agent):
+        def sub(self, replacement, user_agent):
             seen.append(len(user_agent))
-            return False
+            return user_agent
 
-    monkeypatch.setattr(bots, "_detector", Recorder())
+    monkeypatch.setattr(bots, "_EXCLUSIONS", Recorder())
     bots._is_listed.cache_clear()
     for length in (300, 8 * 1024, 24 * 1024):
         assert bots.is_bot("Mozilla/5.0 " + "a" * length) is False
     assert seen and max(seen) <= bots.BOT_CHECK_CHARS
     bots._is_listed.cache_clear()
+
+
+def test_the_crawler_expression_has_no_quadratic_alternative():
+    """A run of letters costs the crawler search linear time only: no alternative may start
+    with an unbounded run that the rest of the expression must then be tried after."""
+    assert not re.search(r"(^|\|)\[[^\]]*\]\*", bots._CRAWLERS.pattern)
+
+
+def test_the_crawler_list_answers_as_crawlerdetect_does():
+    from crawlerdetect import CrawlerDetect
+
+    detector = CrawlerDetect()
+    for ua in ("Googlebot/2.1 (+http://www.google.com/bot.html)", "curl/8.5.0",
+               "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+               "Mozilla/5.0 (X11; Linux x86_64) mycrawler-1", "Mozilla/5.0 acme_spider/2",
+               "python-requests/2.32", "WordPress/6.5; https://example.com",
+               "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+               "Chrome/131.0.0.0 Safari/537.36",
+               "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+               "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"):
+        assert bots._is_listed(ua) is detector.isCrawler(ua), ua
 
 
 @pytest.mark.parametrize("ua, bot", [
