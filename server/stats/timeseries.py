@@ -9,8 +9,9 @@ returned, empty ones included (zeros, no revenue).
 
 Per bucket: visitors = distinct visitor_id of its events; conversions = its events with
 is_conversion; revenue = the sum of all its events' revenue, per currency (the same definitions
-as the KPIs). One statement for the counts and one for revenue, whatever the number of buckets:
-the boundaries are sent as a derived table and joined by range.
+as the KPIs). One statement for the counts and one for revenue, whatever the number of buckets
+(at most MAX_BUCKETS, more is BAD_USER_INPUT): the boundaries are sent as a derived table and
+joined by range.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from server.clock import to_datetime, from_datetime
 from server.db.engine import Database
 from server.db.models import events
 from server.errors import InvalidInput
-from server.stats.kpis import Money, money_list
+from server.stats.kpis import Money, money_totals
 from server.stats.ranges import Range
 
 MAX_BUCKETS = 2000
@@ -81,6 +82,24 @@ def bucket_bounds(r: Range, tz_name: str, interval: str) -> list[tuple[datetime,
     return out
 
 
+# SQLite refuses a compound SELECT of more than 500 terms (SQLITE_MAX_COMPOUND_SELECT)
+COMPOUND_TERMS = 400
+
+
+def _bucket_table(edges: list[tuple[int, int, int]]):
+    """(i, b_start, b_end) rows as a derived table: a UNION ALL of one-row SELECTs, portable
+    (SQLite has no column list for VALUES aliases). Over COMPOUND_TERMS rows, it is a UNION ALL
+    of such unions, each read through a subquery, so no compound has more terms than that."""
+    rows = [select(literal(i, Integer).label("i"), literal(s, BigInteger).label("b_start"),
+                   literal(e, BigInteger).label("b_end")) for i, s, e in edges]
+    while len(rows) > COMPOUND_TERMS:
+        chunks = [rows[k:k + COMPOUND_TERMS] for k in range(0, len(rows), COMPOUND_TERMS)]
+        rows = [select(chunk.c.i, chunk.c.b_start, chunk.c.b_end)
+                for chunk in (union_all(*c).subquery() if len(c) > 1 else c[0].subquery()
+                              for c in chunks)]
+    return (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("buckets")
+
+
 async def timeseries(db: Database, *, site_id: uuid.UUID, tz_name: str, range: Range,
                      interval: str) -> list[Bucket]:
     bounds = bucket_bounds(range, tz_name, interval)
@@ -89,12 +108,7 @@ async def timeseries(db: Database, *, site_id: uuid.UUID, tz_name: str, range: R
     tz = ZoneInfo(tz_name)
     edges = [(i, max(from_datetime(s), range.start), min(from_datetime(e), range.end))
              for i, (s, e) in enumerate(bounds)]
-    # a UNION ALL of one-row SELECTs: portable (SQLite has no column list for VALUES aliases)
-    buckets = union_all(*[
-        select(literal(i, Integer).label("i"), literal(s, BigInteger).label("b_start"),
-               literal(e, BigInteger).label("b_end"))
-        for i, s, e in edges
-    ]).subquery("buckets")
+    buckets = _bucket_table(edges)
     join = (events.c.occurred_at >= buckets.c.b_start) & (events.c.occurred_at < buckets.c.b_end)
     where = [events.c.site_id == site_id, events.c.occurred_at >= range.start,
              events.c.occurred_at < range.end]
@@ -117,5 +131,6 @@ async def timeseries(db: Database, *, site_id: uuid.UUID, tz_name: str, range: R
     out = []
     for i, (s, e) in enumerate(bounds):
         v, c = count_rows.get(i, (0, 0))
-        out.append(Bucket(s.astimezone(tz), e.astimezone(tz), v, c, money_list(money.get(i, []))))
+        out.append(Bucket(s.astimezone(tz), e.astimezone(tz), v, c,
+                          money_totals(money.get(i, []))))
     return out
