@@ -127,11 +127,14 @@ class GraphQLApp(GraphQL):
     def decode_json(self, data: str | bytes) -> object:
         # JSON numbers with a fraction become Decimal: no float between request and matcher
         try:
-            return json.loads(data, parse_float=Decimal)
+            decoded = json.loads(data, parse_float=Decimal)
         except RecursionError:
             raise HTTPException(400, "the request body is nested too deeply") from None
         except ValueError:  # not JSON, or not UTF-8
             raise HTTPException(400, "Unable to parse request body as JSON") from None
+        if not isinstance(decoded, (dict, list)):  # a list: strawberry refuses the batch
+            raise HTTPException(400, "the request body must be a JSON object")
+        return decoded
 
     def encode_json(self, data: object) -> str:
         return simplejson.dumps(data, use_decimal=True, separators=(",", ":"),
