@@ -136,9 +136,10 @@ class GraphQLApp(GraphQL):
             raise HTTPException(400, "the request body must be a JSON object")
         return decoded
 
-    def encode_json(self, data: object) -> str:
+    def encode_json(self, data: object) -> bytes:
+        # a lone surrogate a message echoes goes out as its JSON escape (UTF-8 can't carry it)
         return simplejson.dumps(data, use_decimal=True, separators=(",", ":"),
-                                ensure_ascii=False)
+                                ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
 def mount(app: Starlette) -> None:

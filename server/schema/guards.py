@@ -94,8 +94,10 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
             yield where, item
         elif isinstance(item, dict):
             for key, inner in item.items():
-                yield f"{where}.{key}", str(key)
-                stack.append((inner, f"{where}.{key}"))
+                # the path goes into the error message: a bad key is shown escaped
+                inner_path = f"{where}.{key.encode('utf-8', 'backslashreplace').decode()}"
+                yield inner_path, key
+                stack.append((inner, inner_path))
         elif isinstance(item, list):
             stack.extend((inner, f"{where}.{i}") for i, inner in enumerate(item))
 
