@@ -10,7 +10,6 @@ import uuid
 import httpx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from server.db.models import api_keys, goal_conditions, goals, sites
 from server.goals import service as goals_service
@@ -19,7 +18,7 @@ from server.schema.guards import MAX_COST
 from server.stats.timeseries import MAX_BUCKETS
 from tests.api.graphql.conftest import CREATE_GOAL, create_goal, hours_ago
 from tests.conftest import ADMIN_TOKEN, make_settings, running_app
-from tests.support.tcpproxy import TcpProxy
+from tests.support.tcpproxy import proxy_in_front_of
 
 KPIS = "query($s: ID!) { kpis(siteId: $s) { visitors } }"
 
@@ -309,10 +308,7 @@ async def test_a_site_has_at_most_the_goal_cap(admin, db, site, monkeypatch):
 # --- 10. the database unreachable --------------------------------------------------------
 
 async def test_reads_during_a_postgres_outage_are_retryable(postgres_url):
-    target = make_url(postgres_url)
-    proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432)
-    await proxy.start()
-    via_proxy = postgres_url.replace(f":{target.port or 5432}/", f":{proxy.port}/")
+    proxy, via_proxy = await proxy_in_front_of(postgres_url)
     async with running_app(make_settings(via_proxy)) as (application, client):
         headers = {"authorization": f"Bearer {ADMIN_TOKEN}"}
         site_id = (await client.post("/graphql", headers=headers, json={
