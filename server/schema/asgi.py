@@ -46,12 +46,13 @@ MAX_ANONYMOUS_BODY_BYTES = 16 * 1024
 
 
 class LimitedRequestAdapter(StarletteRequestAdapter):
-    """Reads the body in chunks and stops at the limit get_context chose for this caller."""
+    """Reads the body in chunks and stops at the limit of this caller, whom get_context has
+    identified before the body is read."""
 
     async def get_body(self) -> bytes:
         request = self._request
-        limit = request.state.body_limit
-        authenticated = limit > MAX_ANONYMOUS_BODY_BYTES
+        authenticated = request.state.authenticated
+        limit = MAX_BODY_BYTES if authenticated else MAX_ANONYMOUS_BODY_BYTES
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise _too_large(limit, authenticated)
@@ -110,8 +111,7 @@ class GraphQLApp(GraphQL):
     async def get_context(self, request: Request, response: Any):
         context = await get_context(request, response)
         request.state.graphql_response = response  # where process_result sets a 503
-        request.state.body_limit = (MAX_BODY_BYTES if context.principal is not None
-                                    else MAX_ANONYMOUS_BODY_BYTES)
+        request.state.authenticated = context.principal is not None  # the body limit's
         return context
 
     async def process_result(self, request: Request, result):
