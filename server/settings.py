@@ -46,10 +46,6 @@ class Settings:
     # the client address; none by default, so no client can choose its own address
     forwarded_allow_ips: str = ""
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
         # 50/s with a burst of 100: far above what one browser sends, room for an office behind
