@@ -325,19 +325,19 @@ def test_result_is_frozen_and_page_url_is_a_path():
 # --------------------------------------------------------------------------- every fixture file
 
 # Each fixture file's content, read by the shapes a tracker or our WordPress plugin sends:
-# (what normalize_form makes of it, what the fixtures say it must be). The plugin codes come from
+# (what form_facts makes of it, what the fixtures say it must be). The plugin codes come from
 # the fixtures' `normalized_plugin`, the ids and titles from the samples and markup themselves, so
 # editing any of them, or adding a file no reader knows, turns this red.
 
 def _cf7_events() -> list[tuple[FormFacts, FormFacts]]:
     expected, plugin = _expected(CF7), CF7["normalized_plugin"]
     obj = CF7["server_objects"]["WPCF7_ContactForm"]
-    readings = [(normalize_form({"plugin": plugin, "id": obj["id()"], "title": obj["title()"]},
+    readings = [(form_facts({"plugin": plugin, "id": obj["id()"], "title": obj["title()"]},
                                 expected.page_url), expected)]
     successes = [e["sample_detail"] for e in CF7["dom_events"]["events"]
                  if e.get("api_status") == "mail_sent"]
     assert successes
-    readings += [(normalize_form({"plugin": plugin, **detail}, expected.page_url),
+    readings += [(form_facts({"plugin": plugin, **detail}, expected.page_url),
                   dataclasses.replace(expected, form_name=None)) for detail in successes]
     return readings
 
@@ -348,19 +348,19 @@ def _wpforms_events() -> list[tuple[FormFacts, FormFacts]]:
                "title": args["form_data"]["settings"]["form_title"],
                "fields": args["fields"], "entry": args["entry"]}
     page = WPFORMS["markup"]["hidden_inputs"]["page_url"]
-    return [(normalize_form(payload, page), _expected(WPFORMS))]
+    return [(form_facts(payload, page), _expected(WPFORMS))]
 
 
 def _gravity_events() -> list[tuple[FormFacts, FormFacts]]:
     expected, plugin = _expected(GRAVITY), GRAVITY["normalized_plugin"]
     form = GRAVITY["server_hooks"][0]["sample_args"]["form"]
-    readings = [(normalize_form({"plugin": plugin, "id": form["id"], "title": form["title"]},
+    readings = [(form_facts({"plugin": plugin, "id": form["id"], "title": form["title"]},
                                 expected.page_url), expected)]
     browser_ids = [e["sample_args"][0] for e in GRAVITY["dom_events"] if "sample_args" in e]
     browser_ids += [e["detail"]["formId"] for e in GRAVITY["dom_events"]
                     if "formId" in (e.get("detail") or {})]
     assert len(browser_ids) == 5
-    readings += [(normalize_form({"plugin": plugin, "formId": form_id}, expected.page_url),
+    readings += [(form_facts({"plugin": plugin, "formId": form_id}, expected.page_url),
                   dataclasses.replace(expected, form_name=None)) for form_id in browser_ids]
     return readings
 
@@ -368,7 +368,7 @@ def _gravity_events() -> list[tuple[FormFacts, FormFacts]]:
 def _native_events() -> list[tuple[FormFacts, FormFacts]]:
     expected, form = _expected(NATIVE), NATIVE["markup"]["form"]
     payload = {"plugin": NATIVE["normalized_plugin"], "name": form["name"], "id": form["id"]}
-    return [(normalize_form(payload, expected.page_url), expected)]
+    return [(form_facts(payload, expected.page_url), expected)]
 
 
 def _markup_reading(name: str, fixture: dict, form_id: str) -> list[tuple[FormFacts, FormFacts]]:
@@ -382,14 +382,14 @@ def _markup_reading(name: str, fixture: dict, form_id: str) -> list[tuple[FormFa
         expected = dataclasses.replace(expected, form_name=None)
     if fixture is CF7:
         payload["contactFormId"] = payload.pop("formId")
-    return [(normalize_form(payload, page.forms[0]["action"]), expected)]
+    return [(form_facts(payload, page.forms[0]["action"]), expected)]
 
 
 def _native_markup() -> list[tuple[FormFacts, FormFacts]]:
     attrs = markup("native.form.html").forms[0]
     expected = _expected(NATIVE)
     payload = {"plugin": NATIVE["normalized_plugin"], "name": attrs["name"], "id": attrs["id"]}
-    return [(normalize_form(payload, expected.page_url), expected)]
+    return [(form_facts(payload, expected.page_url), expected)]
 
 
 def _readme() -> list[tuple[FormFacts, FormFacts]]:
@@ -397,7 +397,7 @@ def _readme() -> list[tuple[FormFacts, FormFacts]]:
     observed = json.loads(readme.split("```json", 1)[1].split("```", 1)[0], parse_float=Decimal)
     response = observed["apiResponse"]
     assert response["status"] == "mail_sent"
-    return [(normalize_form({"plugin": "cf7", **observed}, "/contact/"),
+    return [(form_facts({"plugin": "cf7", **observed}, "/contact/"),
              FormFacts(None, str(response["contact_form_id"]), "cf7", "/contact/"))]
 
 
