@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -199,11 +200,11 @@ class WordPress:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
-            self.process.terminate()
+            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
 
 
@@ -277,7 +278,8 @@ require_once ABSPATH . 'wp-settings.php';
         ["php", "-S", f"127.0.0.1:{wp.port}", "-t", str(root), str(FIXTURES / "router.php")],
         cwd=root, stdout=log, stderr=subprocess.STDOUT,
         # parallel requests: the tracker's script and a form post may overlap
-        env={**os.environ, "PHP_CLI_SERVER_WORKERS": "4"})
+        env={**os.environ, "PHP_CLI_SERVER_WORKERS": "4"},
+        start_new_session=True)  # its workers share its process group: stop() ends them all
     _wait_for_port(wp.port, wp.process, "php -S")
     return wp
 

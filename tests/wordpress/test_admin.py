@@ -156,6 +156,16 @@ async def test_the_dashboard_widget_shows_todays_numbers(db, wp_site, client):
     assert (row("visitors"), row("conversions"), row("conversion-rate"), row("revenue")) == (
         "1", "1", "100.0 %", "29.99 EUR")
     assert f'href="{wp_site.server.url}/"' in widget
+    # another visitor arrives: the widget keeps its cached numbers for a few minutes
+    answer = await client.post("/api/event", headers=auth, json={
+        "site": site.domain, "ip": "198.51.100.5", "user_agent": BROWSER_UA,
+        "url": f"https://{site.domain}/"})
+    assert answer.status_code == 202
+    html = await asyncio.to_thread(lambda: wp_site.wp.admin().get("/wp-admin/index.php").text)
+    widget = html[html.index('class="goalpost-widget"'):]
+    assert row("visitors") == "1"
+    assert 0 < wp_site.wp.json("get_option('_transient_timeout_goalpost_widget_stats') - time()"
+                               ) <= 300
 
 
 async def test_uninstall_leaves_no_option_and_no_cron_event(wp_site):

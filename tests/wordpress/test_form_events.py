@@ -152,3 +152,79 @@ async def test_a_wrong_key_is_shown_in_the_settings_and_not_retried(db, wp_site)
         lambda: wp.admin().get("/wp-admin/options-general.php?page=goalpost").text)
     assert "401 —" in settings and "refused an event" in settings
     assert await wait_for_events(db, wp_site.site.id, lambda es: True, "nothing") == []
+
+
+class _Answering:
+    """A Goalpost stand-in for failure modes only: answers every request with one status, or
+    accepts connections and never answers (status None)."""
+
+    def __init__(self, status: int | None):
+        import socket
+        import threading
+
+        self.status = status
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.open: list = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.open.append(conn)
+            if self.status is not None:
+                conn.recv(65536)
+                body = b'{"error": {"code": "x", "message": "stand-in answer"}}'
+                conn.sendall(f"HTTP/1.1 {self.status} X\r\ncontent-type: application/json\r\n"
+                             f"content-length: {len(body)}\r\nretry-after: 1\r\n"
+                             "connection: close\r\n\r\n".encode() + body)
+                conn.close()
+
+    def close(self):
+        self.sock.close()
+        for conn in self.open:
+            conn.close()
+
+
+@pytest.mark.parametrize("status, queued", [(None, True), (429, True), (503, True),
+                                            (400, False), (404, False)],
+                         ids=["no-answer", "429", "503", "400", "404"])
+async def test_failures_are_queued_and_other_4xx_are_not_retried(wp_site, status, queued):
+    wp = wp_site.wp
+    server = _Answering(status)
+    try:
+        await asyncio.to_thread(_point_at, wp, server.url)
+        answer = await asyncio.to_thread(_post_cf7, wp)
+    finally:
+        server.close()
+    assert answer.status_code == 200 and "Thank you for your message" in answer.text
+    state = wp.json("array('queue' => get_option('goalpost_queue', array()), "
+                    "'status' => get_option('goalpost_status'), "
+                    "'cron' => wp_next_scheduled('goalpost_retry'))")
+    if queued:
+        assert len(state["queue"]) == 1 and bool(state["cron"])
+        assert "rejected" not in state["status"]
+    else:
+        assert state["queue"] == [] and state["cron"] is False
+        assert state["status"]["rejected"]["code"] == status
+    assert state["status"]["last"]["code"] == (status or 0)
+
+
+async def test_the_queue_keeps_the_newest_500_and_counts_the_dropped(wp_site):
+    wp = wp_site.wp
+    wp.php("$q = array(); for ($i = 0; $i < 500; $i++) { $q[] = array('event' => "
+           "array('event_id' => 'old-' . $i, 'type' => 'form'), 'attempts' => 1, "
+           "'next_attempt' => time() + 60, 'error' => ''); }"
+           "update_option('goalpost_queue', $q, false);")
+    await asyncio.to_thread(_point_at, wp, f"http://127.0.0.1:{free_port()}")
+    await asyncio.to_thread(_post_cf7, wp)
+    queue = wp.queue()
+    assert len(queue) == 500
+    assert queue[0]["event"]["event_id"] == "old-1"  # the oldest went
+    assert queue[-1]["event"]["form"]["plugin"] == "cf7"
+    assert wp.status()["dropped"] == 1

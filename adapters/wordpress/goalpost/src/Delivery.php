@@ -50,15 +50,20 @@ final class Delivery {
 	 * @param array $fields type, url, form, name, ... as in POST /api/event.
 	 */
 	public static function event( array $fields ): array {
-		$now = \DateTime::createFromFormat( 'U.u', sprintf( '%.6F', microtime( true ) ) );
-		return array_merge(
+		$now     = \DateTime::createFromFormat( 'U.u', sprintf( '%.6F', microtime( true ) ) );
+		$visitor = array_filter(
 			array(
-				'site'       => Config::site(),
 				'ip'         => Visitor::ip(),
 				'user_agent' => Visitor::user_agent(),
-				'event_id'   => wp_generate_uuid4(),
-				'timestamp'  => $now ? $now->format( 'Y-m-d\TH:i:s.u\Z' ) : gmdate( 'Y-m-d\TH:i:s\Z' ),
+			)
+		);
+		return array_merge(
+			array(
+				'site'      => Config::site(),
+				'event_id'  => wp_generate_uuid4(),
+				'timestamp' => $now ? $now->format( 'Y-m-d\TH:i:s.u\Z' ) : gmdate( 'Y-m-d\TH:i:s\Z' ),
 			),
+			$visitor,
 			$fields
 		);
 	}
