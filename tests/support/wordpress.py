@@ -14,7 +14,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 import httpx
 
 from server.wordpress import build_zip
-from tests.support.server_process import free_port
+from tests.support.server_process import free_port, stop_group
 
 WORDPRESS_CORE = Path("/usr/share/wordpress")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "wordpress"
@@ -199,13 +198,7 @@ class WordPress:
         return self.json("wp_next_scheduled('goalpost_retry')")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_group(self.process)
 
 
 def install_wordpress(tmp: Path, mariadb: MariaDB) -> WordPress:

@@ -16,6 +16,9 @@ from tests.conftest import BROWSER_UA
 from tests.support.server_process import free_port
 from tests.wordpress.helpers import of_type, stored_event_keys, wait_for_events
 
+# the first test also installs WordPress and starts MariaDB, PHP and Goalpost
+pytestmark = pytest.mark.timeout(600)
+
 TYPED = "Ada Lovelace typed this"
 
 
