@@ -12,7 +12,7 @@ import pytest
 from server.goals import service as goals
 from tests.conftest import BROWSER_UA
 from tests.support.wordpress import tracker_tags
-from tests.wordpress.helpers import of_type, wait_for_events
+from tests.wordpress.helpers import wait_for_events
 
 # the first test also installs WordPress and starts MariaDB, PHP and Goalpost
 pytestmark = pytest.mark.timeout(600)
