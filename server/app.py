@@ -26,6 +26,7 @@ from server.ingest.ratelimit import RateLimiter
 from server.ingest.visitors import SaltStore
 from server.ingest.writer import Writer
 from server.settings import Settings
+from server.wordpress import PluginZip, plugin_zip_endpoint
 
 log = logging.getLogger("goalpost")
 STATIC = Path(__file__).parent / "static"
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/js/goalpost.js", tracker_endpoint, methods=["GET", "HEAD"]),
         Route("/health", health_endpoint, methods=["GET"]),
+        Route("/wordpress/goalpost.zip", plugin_zip_endpoint, methods=["GET", "HEAD"]),
     ]
     middleware = [Middleware(EventIngress)]
     if settings.forwarded_allow_ips:
@@ -116,6 +118,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.settings = settings
     app.state.tracker = Tracker(STATIC / "goalpost.js")
+    app.state.wordpress_plugin = PluginZip()
     _mount_graphql(app)
     return app
 

@@ -2,6 +2,7 @@
 // Only identifiers leave the browser: never a value a visitor typed.
 
 import { attr, collapse, safe } from './util.js';
+import { FORM_SOURCES } from './config.js';
 
 /**
  * Whether Contact Form 7, WPForms or Gravity Forms owns the form: those are reported by their
@@ -38,13 +39,14 @@ export const htmlForm = (form) => ({ plugin: 'html', name: attr(form, 'name'), i
  * Listens for every plugin's success signal and emits {type:'form', form} once per submission;
  * a Gravity Forms confirmation once per form id per page view (reset() starts a page view).
  */
-export function watchForms(win, emit) {
+export function watchForms(win, emit, sources = FORM_SOURCES) {
   const doc = win.document;
   const byId = (id) => doc.getElementById(id);
   const jqs = [];
   const titles = {};
   let seen = {};
-  const send = (form) => emit({ type: 'form', form });
+  // data-forms: a source left out is still watched (its forms are not plain HTML forms), never sent
+  const send = (form) => sources.indexOf(form.plugin) >= 0 && emit({ type: 'form', form });
 
   // Gravity Forms titles are only in the DOM while the form is: remember them before a
   // confirmation replaces the wrapper (iframe mode).

@@ -18,7 +18,7 @@ safe(function () {
   var emit = function (fields) {
     send(buildPayload(cfg, win.location, doc, fields));
   };
-  var forms = watchForms(win, emit);
+  var forms = watchForms(win, emit, cfg.forms);
   watchClicks(win, emit);
   watchPages(win, function () {
     forms.reset();

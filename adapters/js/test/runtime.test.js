@@ -19,6 +19,7 @@ test('config: data-site, data-api, data-allow-automation', () => {
     site: 'example.com',
     endpoint: 'https://in.example.org/collect',
     automation: true,
+    forms: ['cf7', 'wpforms', 'gravity', 'html'],
   });
 });
 
@@ -28,9 +29,18 @@ test("config: the endpoint defaults to the script's own origin; the site to the 
     site: 'example.com',
     endpoint: 'https://stats.example.org:8443/api/event',
     automation: false,
+    forms: ['cf7', 'wpforms', 'gravity', 'html'],
   });
   assert.equal(readConfig(el('script', { src: '/js/goalpost.js' }), loc).endpoint, 'https://example.com/api/event');
   assert.equal(readConfig(null, loc).endpoint, 'https://example.com/api/event');
+});
+
+test('config: data-forms lists the form sources sent from the browser', () => {
+  const forms = (value) => readConfig(el('script', { 'data-forms': value }), loc).forms;
+  assert.deepEqual(forms('html'), ['html']);
+  assert.deepEqual(forms('gravity cf7'), ['cf7', 'gravity']);
+  assert.deepEqual(forms(''), []);
+  assert.deepEqual(forms('typeform html'), ['html']);
 });
 
 function fakeWin({ ignore, webdriver, beacon = true, beaconResult = true } = {}) {
