@@ -38,8 +38,13 @@ class Tracker:
         self.etag = '"' + hashlib.sha256(self.body).hexdigest()[:20] + '"'
 
 
+TRACKERS = ("goalpost.js", "goalpost.plus.js")  # §5, and §5 plus the automatic events of §8
+
+
 async def tracker_endpoint(request: Request) -> Response:
-    tracker: Tracker = request.app.state.tracker
+    tracker: Tracker | None = request.app.state.trackers.get(request.path_params["name"])
+    if tracker is None:
+        return Response("Not Found", status_code=404)
     headers = {
         "etag": tracker.etag,
         # revalidated daily; ?v=<version> URLs may be cached for a year
@@ -109,12 +114,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await db.dispose()
 
     routes = [
-        Route("/js/goalpost.js", tracker_endpoint, methods=["GET", "HEAD"]),
+        Route("/js/{name}", tracker_endpoint, methods=["GET", "HEAD"]),
         Route("/health", health_endpoint, methods=["GET"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(EventIngress)])
     app.state.settings = settings
-    app.state.tracker = Tracker(STATIC / "goalpost.js")
+    app.state.trackers = {name: Tracker(STATIC / name) for name in TRACKERS}
     _mount_graphql(app)
     return app
 

@@ -3,7 +3,7 @@
 import { attr } from './util.js';
 
 /** The tracker's own <script> element. */
-export const findScript = (doc) => doc.currentScript || doc.querySelector('script[src*="goalpost.js"]');
+export const findScript = (doc) => doc.currentScript || doc.querySelector('script[src*="goalpost."]');
 
 /**
  * data-site: the site's registered domain (default: the page's host name);
