@@ -42,6 +42,9 @@ class Settings:
     retry_after_seconds: int = 5
     # how long a SQLite writer waits for another process's write lock before answering 503
     sqlite_busy_timeout_ms: int = 30_000
+    # events a live subscriber may fall behind before it is cut off (server/live/hub.py); above
+    # batch_max_size, so one busy commit never cuts off a subscriber that keeps up
+    live_queue_size: int = 1024
 
     @property
     def is_sqlite(self) -> bool:
@@ -59,6 +62,7 @@ class Settings:
             admin_token=os.environ.get("GOALPOST_ADMIN_TOKEN") or None,
             rate_limit=rate,
             rate_burst=_float("GOALPOST_RATE_BURST", max(rate * 2, 10.0) if rate else 0.0),
+            live_queue_size=max(1, int(_float("GOALPOST_LIVE_QUEUE", 1024))),
         )
         values.update(overrides)
         if "database_url" in overrides:

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from strawberry.dataloader import DataLoader
 
 from server.auth import keys as keys_service
@@ -81,25 +81,34 @@ class Context:
     principal: Principal | None
     auth_error: str | None
     request_id: str
+    # a WebSocket's connection_init payload (set by Strawberry; see server/schema/live.py)
+    connection_params: dict | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.db)
 
 
-async def authenticate(request: Request) -> tuple[Principal | None, str | None]:
+async def authenticate(request: HTTPConnection) -> tuple[Principal | None, str | None]:
     """(principal, None) for a good token, (None, why) for a bad one, (None, None) for none."""
-    header = request.headers.get("authorization")
+    return await authenticate_header(request, request.headers.get("authorization"))
+
+
+async def authenticate_header(connection: HTTPConnection, header: str | None
+                              ) -> tuple[Principal | None, str | None]:
+    """The same for an `Authorization` value from elsewhere (a WebSocket's connection_init)."""
     if header is None:
         return None, None
+    if not isinstance(header, str):
+        return None, "Authorization must be 'Bearer <admin token or site API key>'"
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         return None, "Authorization must be 'Bearer <admin token or site API key>'"
-    admin: AdminTokens = request.app.state.admin
+    admin: AdminTokens = connection.app.state.admin
     if await admin.is_admin(token):
         return Principal(admin=True), None
-    key = await authenticate_key(request.app.state.db, token)
+    key = await authenticate_key(connection.app.state.db, token)
     if key is None:
         return None, "the token is wrong or has been revoked"
     return Principal(admin=False, site_id=key.site_id), None

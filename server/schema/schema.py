@@ -22,6 +22,7 @@ from server.resolvers import stats as stat_resolvers
 from server.schema.errors import log_unexpected
 from server.schema.goals import Goal, MatchResult
 from server.schema.keys import ApiKey, CreatedApiKey
+from server.schema.live import ShapeStreamErrors, Subscription
 from server.schema.permissions import (
     CanAccessApiKey,
     CanAccessGoal,
@@ -89,6 +90,7 @@ class Schema(strawberry.Schema):
 schema = Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     config=StrawberryConfig(scalar_map=SCALAR_MAP),
     extensions=[
         # factories: a fresh extension per request; the two caches are shared module-wide
@@ -97,6 +99,7 @@ schema = Schema(
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        ShapeStreamErrors,
     ],
 )
 
