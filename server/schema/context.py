@@ -94,6 +94,13 @@ async def authenticate(request: HTTPConnection) -> tuple[Principal | None, str |
     return await authenticate_header(request, request.headers.get("authorization"))
 
 
+def connection_authorization(params: object) -> str | None:
+    """The `Authorization` value of a WebSocket's connection_init payload."""
+    if not isinstance(params, dict):
+        return None
+    return params.get("Authorization", params.get("authorization"))
+
+
 async def authenticate_header(connection: HTTPConnection, header: str | None
                               ) -> tuple[Principal | None, str | None]:
     """The same for an `Authorization` value from elsewhere (a WebSocket's connection_init)."""

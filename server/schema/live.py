@@ -3,6 +3,8 @@ the bearer token in the `connection_init` payload as {"Authorization": "Bearer â
 
 A missing, malformed, wrong or revoked token closes the socket with 4403 at connection_init;
 a token that may not read the subscribed site gets the protocol's `error` message (FORBIDDEN).
+A key revoked while subscribed ends its subscriptions with UNAUTHENTICATED before its next
+event (server/resolvers/live.py).
 Errors on the stream are shaped as on POST /graphql (server/schema/errors.py).
 """
 
@@ -17,7 +19,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import SchemaExtension
 
 from server.resolvers import live as live_resolvers
-from server.schema.context import Context, authenticate_header
+from server.schema.context import Context, authenticate_header, connection_authorization
 from server.schema.errors import shape_all
 from server.schema.permissions import CanAccessSite, IsAuthenticated
 from server.schema.sessions import Event
@@ -44,9 +46,8 @@ async def websocket_context(websocket: WebSocket) -> Context:
 
 async def authenticate_connection(context: Context) -> None:
     """connection_init: the payload's bearer token, or the socket is closed with 4403."""
-    params = context.connection_params if isinstance(context.connection_params, dict) else {}
-    header = params.get("Authorization", params.get("authorization"))
-    principal, why = await authenticate_header(context.request, header)
+    principal, why = await authenticate_header(
+        context.request, connection_authorization(context.connection_params))
     if principal is None:
         raise ConnectionRejectionError(
             {"message": why or "send {\"Authorization\": \"Bearer <token>\"} in connection_init"})

@@ -12,6 +12,7 @@ import pytest
 import websockets
 
 from server.live.hub import FellBehind, LiveHub
+from server.resolvers.live import RECHECK_SECONDS
 from tests.conftest import BROWSER_UA
 from tests.support.store import stored_events
 from tests.support.server_process import ServerProcess
@@ -163,6 +164,25 @@ async def test_a_revoked_key_is_refused(server, admin, site):
     with pytest.raises(websockets.ConnectionClosed) as closed:
         await live.receive()
     assert closed.value.rcvd.code == 4403
+
+
+async def test_a_key_revoked_while_subscribed_receives_nothing_more(server, admin, site):
+    made = await admin("mutation($s: ID!) { createApiKey(siteId: $s) { secret apiKey { id } } }",
+                       s=str(site.id))
+    live = await subscribed(server, made["createApiKey"]["secret"], site.id)
+    try:
+        await post_event(server, {"site": site.domain, "name": "Before"})
+        assert (await live.next_event())["name"] == "Before"
+        await admin("mutation($id: ID!) { revokeApiKey(id: $id) { id } }",
+                    id=made["createApiKey"]["apiKey"]["id"])
+        await asyncio.sleep(RECHECK_SECONDS + 0.1)  # past the interval the key is rechecked in
+        await post_event(server, {"site": site.domain, "name": "After"})
+        message = await live.receive()
+        assert (await live.receive())["type"] == "complete"
+    finally:
+        await live.close()
+    assert message["type"] == "next" and message["payload"]["data"] is None
+    assert message["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_an_event_posted_to_one_process_reaches_a_subscriber_of_another(
