@@ -39,11 +39,13 @@ class Live:
         self.ws = ws
 
     @classmethod
-    async def connect(cls, server: ServerProcess, token: str | None, **connect_args) -> "Live":
+    async def connect(cls, server: ServerProcess, token: str | None,
+                      payload: dict | None = None) -> "Live":
+        """connection_init with the token as contract §8 says, or with `payload` as given."""
         ws = await websockets.connect(server.url.replace("http", "ws") + "/graphql",
-                                      subprotocols=[PROTOCOL], open_timeout=WAIT,
-                                      **connect_args)
-        payload = {"Authorization": f"Bearer {token}"} if token else {}
+                                      subprotocols=[PROTOCOL], open_timeout=WAIT)
+        if payload is None:
+            payload = {"Authorization": f"Bearer {token}"} if token else {}
         await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
         return cls(ws)
 
@@ -144,37 +146,49 @@ async def test_an_admin_subscribing_to_no_site_gets_not_found(server):
     assert message["payload"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
-@pytest.mark.parametrize("token", [None, "wrong-token", "Basic abc"])
-async def test_a_missing_or_bad_token_is_refused_at_connection_init(server, token):
-    live = await Live.connect(server, token)
-    if token == "Basic abc":  # not a bearer token at all
-        await live.ws.send(json.dumps({"type": "connection_init", "payload": {
-            "Authorization": "Basic abc"}}))
+async def close_code(live: Live) -> int:
     with pytest.raises(websockets.ConnectionClosed) as closed:
         await live.receive()
-    assert closed.value.rcvd.code == 4403
+    return closed.value.rcvd.code
+
+
+async def new_key(admin, site) -> tuple[str, str]:
+    """(secret, id) of a new API key of the site."""
+    made = await admin("mutation($s: ID!) { createApiKey(siteId: $s) { secret apiKey { id } } }",
+                       s=str(site.id))
+    return made["createApiKey"]["secret"], made["createApiKey"]["apiKey"]["id"]
+
+
+async def revoke(admin, key_id: str) -> None:
+    await admin("mutation($id: ID!) { revokeApiKey(id: $id) { id } }", id=key_id)
+
+
+@pytest.mark.parametrize("payload", [
+    {}, {"Authorization": "Bearer wrong-token"}, {"Authorization": "Basic YWRtaW4="},
+    {"Authorization": "Bearer "}, {"Authorization": 42}, {"token": "proc-admin"}])
+async def test_a_missing_or_bad_token_is_refused_at_connection_init(server, payload):
+    assert await close_code(await Live.connect(server, None, payload)) == 4403
+
+
+async def test_the_admin_token_in_connection_init_is_accepted(server):
+    live = await (await Live.connect(server, None, {"Authorization": "Bearer proc-admin"})
+                  ).acknowledged()
+    await live.close()
 
 
 async def test_a_revoked_key_is_refused(server, admin, site):
-    made = await admin("mutation($s: ID!) { createApiKey(siteId: $s) { secret apiKey { id } } }",
-                       s=str(site.id))
-    await admin("mutation($id: ID!) { revokeApiKey(id: $id) { id } }",
-                id=made["createApiKey"]["apiKey"]["id"])
-    live = await Live.connect(server, made["createApiKey"]["secret"])
-    with pytest.raises(websockets.ConnectionClosed) as closed:
-        await live.receive()
-    assert closed.value.rcvd.code == 4403
+    secret, key_id = await new_key(admin, site)
+    await revoke(admin, key_id)
+    assert await close_code(await Live.connect(server, secret)) == 4403
 
 
 async def test_a_key_revoked_while_subscribed_receives_nothing_more(server, admin, site):
-    made = await admin("mutation($s: ID!) { createApiKey(siteId: $s) { secret apiKey { id } } }",
-                       s=str(site.id))
-    live = await subscribed(server, made["createApiKey"]["secret"], site.id)
+    secret, key_id = await new_key(admin, site)
+    live = await subscribed(server, secret, site.id)
     try:
         await post_event(server, {"site": site.domain, "name": "Before"})
         assert (await live.next_event())["name"] == "Before"
-        await admin("mutation($id: ID!) { revokeApiKey(id: $id) { id } }",
-                    id=made["createApiKey"]["apiKey"]["id"])
+        await revoke(admin, key_id)
         await asyncio.sleep(RECHECK_SECONDS + 0.1)  # past the interval the key is rechecked in
         await post_event(server, {"site": site.domain, "name": "After"})
         message = await live.receive()
