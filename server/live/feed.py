@@ -94,6 +94,7 @@ class PostgresFeed:
         self._dsn = make_url(db.url).set(drivername="postgresql").render_as_string(
             hide_password=False)
         self._pending: list[Event] = []
+        self._sending = False
         self._wake = asyncio.Event()
         self._heard: asyncio.Queue[str] = asyncio.Queue(maxsize=MAX_PENDING)
         self._listening = asyncio.Event()
@@ -108,7 +109,12 @@ class PostgresFeed:
         except asyncio.TimeoutError:
             log.warning("live events: LISTEN not established yet; retrying in the background")
 
-    async def stop(self) -> None:
+    async def stop(self, *, flush_seconds: float = 2.0) -> None:
+        # the writer has stored its last batch: announce it before the connection goes
+        deadline = asyncio.get_running_loop().time() + flush_seconds
+        while ((self._pending or self._sending) and self._listening.is_set()
+               and asyncio.get_running_loop().time() < deadline):
+            await asyncio.sleep(0.02)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -148,6 +154,7 @@ class PostgresFeed:
             self._wake.clear()
             events, self._pending = self._pending, []
             if events and not conn.is_closed():
+                self._sending = True
                 try:
                     await conn.execute("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p",
                                        CHANNEL, notifications(events))
@@ -155,6 +162,8 @@ class PostgresFeed:
                     self.dropped += len(events)
                     log.warning("live events: %d events not announced", len(events))
                     raise
+                finally:
+                    self._sending = False
 
     def _on_notification(self, _conn, _pid, _channel, payload: str) -> None:
         try:
