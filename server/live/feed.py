@@ -76,10 +76,13 @@ def decode_notification(payload: str) -> tuple[uuid.UUID, list[uuid.UUID]]:
     return uuid.UUID(hex=site), [uuid.UUID(hex=i) for i in ids.split(",") if i]
 
 
-def notifications(events: list[Event]) -> list[str]:
+def notifications(announced: list[tuple[uuid.UUID, int, uuid.UUID]]) -> list[str]:
+    """NOTIFY payloads for (site id, occurred_at, event id) triples: per site, in time order."""
+    ids_by_site: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for site_id, _, event_id in sorted(announced, key=lambda a: a[1]):
+        ids_by_site[site_id].append(event_id)
     payloads = []
-    for site_id, stored in by_site(events).items():
-        ids = [e.id for e in stored]
+    for site_id, ids in ids_by_site.items():
         for at in range(0, len(ids), IDS_PER_NOTIFY):
             payloads.append(encode_notification(site_id, ids[at:at + IDS_PER_NOTIFY]))
     return payloads
@@ -93,7 +96,7 @@ class PostgresFeed:
         self.db = db
         self._dsn = make_url(db.url).set(drivername="postgresql").render_as_string(
             hide_password=False)
-        self._pending: list[Event] = []
+        self._pending: list[tuple[uuid.UUID, int, uuid.UUID]] = []  # not yet announced
         self._sending = False
         self._wake = asyncio.Event()
         self._heard: asyncio.Queue[str] = asyncio.Queue(maxsize=MAX_PENDING)
@@ -124,7 +127,7 @@ class PostgresFeed:
             self.dropped += len(events)
             log.warning("live events: %d events not announced (NOTIFY backlog full)", len(events))
             return
-        self._pending.extend(events)
+        self._pending.extend((e.site_id, e.occurred_at, e.id) for e in events)
         self._wake.set()
 
     async def _connection_loop(self) -> None:
@@ -152,15 +155,15 @@ class PostgresFeed:
         while not conn.is_closed():
             await self._wake.wait()
             self._wake.clear()
-            events, self._pending = self._pending, []
-            if events and not conn.is_closed():
+            announced, self._pending = self._pending, []
+            if announced and not conn.is_closed():
                 self._sending = True
                 try:
                     await conn.execute("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p",
-                                       CHANNEL, notifications(events))
+                                       CHANNEL, notifications(announced))
                 except Exception:
-                    self.dropped += len(events)
-                    log.warning("live events: %d events not announced", len(events))
+                    self.dropped += len(announced)
+                    log.warning("live events: %d events not announced", len(announced))
                     raise
                 finally:
                     self._sending = False
