@@ -10,7 +10,7 @@ import strawberry
 
 from server.errors import Unauthorized
 from server.live.hub import LiveHub
-from server.schema.context import Loaders, authenticate_header, connection_authorization
+from server.schema.context import Loaders, connection_authorization, identify_header
 from server.schema.sessions import Event
 from server.schema.sites import site_or_raise
 
@@ -45,7 +45,7 @@ async def _stream(info: strawberry.Info, hub: LiveHub, site_id: uuid.UUID
 async def _still_allowed(info: strawberry.Info, site_id: uuid.UUID) -> None:
     """The connection's token still reads the site: a revoked key must not outlive its
     revocation on an open WebSocket either."""
-    principal, _ = await authenticate_header(
+    principal, _ = await identify_header(
         info.context.request, connection_authorization(info.context.connection_params))
     if principal is None or not principal.may_see(site_id):
         raise Unauthorized("the token has been revoked")

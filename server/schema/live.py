@@ -19,7 +19,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import SchemaExtension
 
 from server.resolvers import live as live_resolvers
-from server.schema.context import Context, authenticate_header, connection_authorization
+from server.schema.context import GraphQLContext, connection_authorization, identify_header
 from server.schema.errors import shape_all
 from server.schema.permissions import CanAccessSite, IsAuthenticated
 from server.schema.sessions import Event
@@ -35,18 +35,18 @@ class Subscription:
         return await live_resolvers.events(info, site_id)
 
 
-async def websocket_context(websocket: WebSocket) -> Context:
+async def websocket_context(websocket: WebSocket) -> GraphQLContext:
     """Who is calling is known only at connection_init (authenticate_connection)."""
     request_id = uuid.uuid4().hex
     websocket.state.request_id = request_id
-    return Context(request=websocket, response=None, db=websocket.app.state.db,
+    return GraphQLContext(request=websocket, response=None, db=websocket.app.state.db,
                    settings=websocket.app.state.settings, principal=None, auth_error=None,
                    request_id=request_id)
 
 
-async def authenticate_connection(context: Context) -> None:
+async def authenticate_connection(context: GraphQLContext) -> None:
     """connection_init: the payload's bearer token, or the socket is closed with 4403."""
-    principal, why = await authenticate_header(
+    principal, why = await identify_header(
         context.request, connection_authorization(context.connection_params))
     if principal is None:
         raise ConnectionRejectionError(
