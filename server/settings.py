@@ -45,6 +45,9 @@ class Settings:
     # proxies (comma-separated addresses or networks, "*" for any) whose X-Forwarded-For gives
     # the client address; none by default, so no client can choose its own address
     forwarded_allow_ips: str = ""
+    # events a live subscriber may fall behind before it is cut off (server/live/hub.py); above
+    # batch_max_size, so one busy commit never cuts off a subscriber that keeps up
+    live_queue_size: int = 1024
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -59,6 +62,7 @@ class Settings:
             rate_limit=rate,
             rate_burst=_float("GOALPOST_RATE_BURST", max(rate * 2, 10.0) if rate else 0.0),
             forwarded_allow_ips=os.environ.get("GOALPOST_FORWARDED_ALLOW_IPS", "").strip(),
+            live_queue_size=max(1, int(_float("GOALPOST_LIVE_QUEUE", 1024))),
         )
         values.update(overrides)
         if "database_url" in overrides:

@@ -2,20 +2,16 @@
 
 import { attr } from './util.js';
 
-export const FORM_SOURCES = ['cf7', 'wpforms', 'gravity', 'html'];
-
-const formSources = (value) =>
-  value == null ? FORM_SOURCES : FORM_SOURCES.filter((s) => value.split(' ').indexOf(s) >= 0);
-
 /** The tracker's own <script> element. */
-export const findScript = (doc) => doc.currentScript || doc.querySelector('script[src*="goalpost.js"]');
+export const findScript = (doc) => doc.currentScript || doc.querySelector('script[src*="goalpost."]');
 
 /**
  * data-site: the site's registered domain (default: the page's host name);
  * data-api: the ingestion endpoint (default: the script's own origin + /api/event);
  * data-allow-automation: send even when navigator.webdriver is set (tests);
- * data-forms: the form sources reported from the browser, of FORM_SOURCES (default: all), e.g.
- * "html" where a WordPress plugin reports the form plugins' submissions from the server.
+ * data-forms: the form sources reported from the browser, space-separated words of
+ * "cf7 wpforms gravity html" (absent: all), e.g. "html" where a WordPress plugin reports the
+ * form plugins' submissions from the server. Kept as text: forms.js reads it.
  */
 export function readConfig(script, loc) {
   const src = attr(script, 'src');
@@ -23,6 +19,6 @@ export function readConfig(script, loc) {
     site: attr(script, 'data-site') || loc.hostname,
     endpoint: attr(script, 'data-api') || (src ? new URL(src, loc.href).origin : loc.origin) + '/api/event',
     automation: attr(script, 'data-allow-automation') != null,
-    forms: formSources(attr(script, 'data-forms')),
+    forms: attr(script, 'data-forms'),
   };
 }

@@ -2,7 +2,6 @@
 // Only identifiers leave the browser: never a value a visitor typed.
 
 import { attr, collapse, safe } from './util.js';
-import { FORM_SOURCES } from './config.js';
 
 /**
  * Whether Contact Form 7, WPForms or Gravity Forms owns the form: those are reported by their
@@ -39,14 +38,16 @@ export const htmlForm = (form) => ({ plugin: 'html', name: attr(form, 'name'), i
  * Listens for every plugin's success signal and emits {type:'form', form} once per submission;
  * a Gravity Forms confirmation once per form id per page view (reset() starts a page view).
  */
-export function watchForms(win, emit, sources = FORM_SOURCES) {
+export function watchForms(win, emit, sources) {
   const doc = win.document;
   const byId = (id) => doc.getElementById(id);
   const jqs = [];
   const titles = {};
   let seen = {};
-  // data-forms: a source left out is still watched (its forms are not plain HTML forms), never sent
-  const send = (form) => sources.indexOf(form.plugin) >= 0 && emit({ type: 'form', form });
+  // data-forms (absent: every source): a source left out is still watched (its forms are not
+  // plain HTML forms), never sent
+  const send = (form) =>
+    (sources == null || sources.split(' ').indexOf(form.plugin) >= 0) && emit({ type: 'form', form });
 
   // Gravity Forms titles are only in the DOM while the form is: remember them before a
   // confirmation replaces the wrapper (iframe mode).

@@ -106,10 +106,30 @@ test('data-forms: a left-out source is not sent, and its forms are not plain HTM
     getElementById: () => null,
   };
   const sent = [];
-  watchForms({ document: doc, addEventListener() {} }, (e) => sent.push(e.form.plugin), ['html']);
+  watchForms({ document: doc, addEventListener() {} }, (e) => sent.push(e.form.plugin), 'html');
   handlers.wpcf7mailsent({ detail: { contactFormId: 5 } });
   handlers.submit({ target: el('form', { class: 'wpcf7-form' }) });
   assert.deepEqual(sent, []);
   handlers.submit({ target: el('form', { name: 'newsletter' }) });
   assert.deepEqual(sent, ['html']);
+});
+
+test('data-forms: the sources listed are sent, all of them when the attribute is absent', () => {
+  const sentWith = (sources) => {
+    const handlers = {};
+    const doc = {
+      addEventListener: (type, fn) => (handlers[type] = fn),
+      querySelectorAll: () => [],
+      getElementById: () => null,
+    };
+    const sent = [];
+    watchForms({ document: doc, addEventListener() {} }, (e) => sent.push(e.form.plugin), sources);
+    handlers.wpcf7mailsent({ detail: { contactFormId: 5 } });
+    handlers.submit({ target: el('form', { name: 'newsletter' }) });
+    return sent;
+  };
+  assert.deepEqual(sentWith(null), ['cf7', 'html']);
+  assert.deepEqual(sentWith('gravity cf7'), ['cf7']);
+  assert.deepEqual(sentWith('typeform html'), ['html']);
+  assert.deepEqual(sentWith(''), []);
 });

@@ -19,7 +19,7 @@ test('config: data-site, data-api, data-allow-automation', () => {
     site: 'example.com',
     endpoint: 'https://in.example.org/collect',
     automation: true,
-    forms: ['cf7', 'wpforms', 'gravity', 'html'],
+    forms: null,
   });
 });
 
@@ -29,18 +29,14 @@ test("config: the endpoint defaults to the script's own origin; the site to the 
     site: 'example.com',
     endpoint: 'https://stats.example.org:8443/api/event',
     automation: false,
-    forms: ['cf7', 'wpforms', 'gravity', 'html'],
+    forms: null,
   });
   assert.equal(readConfig(el('script', { src: '/js/goalpost.js' }), loc).endpoint, 'https://example.com/api/event');
   assert.equal(readConfig(null, loc).endpoint, 'https://example.com/api/event');
 });
 
-test('config: data-forms lists the form sources sent from the browser', () => {
-  const forms = (value) => readConfig(el('script', { 'data-forms': value }), loc).forms;
-  assert.deepEqual(forms('html'), ['html']);
-  assert.deepEqual(forms('gravity cf7'), ['cf7', 'gravity']);
-  assert.deepEqual(forms(''), []);
-  assert.deepEqual(forms('typeform html'), ['html']);
+test('config: data-forms is read as written (forms.js picks the sources from it)', () => {
+  assert.equal(readConfig(el('script', { 'data-forms': 'gravity cf7' }), loc).forms, 'gravity cf7');
 });
 
 function fakeWin({ ignore, webdriver, beacon = true, beaconResult = true } = {}) {
