@@ -210,7 +210,10 @@ def pages() -> Pages:
 
 # --- the browser -------------------------------------------------------------------------------
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while the sync API runs, its event loop is the thread's running
+# loop, and the async fixtures of the modules pytest runs after these (tests/wordpress) could not
+# start theirs.
+@pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
