@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from server.auth.keys import AdminTokens
 from server.db.engine import create_database
+from server.ingest import attribution
 from server.ingest.batch_store import create_batch_store
 from server.ingest.goal_cache import GoalCache
 from server.ingest.http import EventIngress
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                         max_batch=settings.batch_max_size, retry_after=settings.retry_after_seconds,
                         concurrency=concurrency)
         await writer.start()
+        attribution.warm_up()
         # Long-lived objects made at start-up leave the collector's view, and young-generation
         # collections run less often: measured on bench/ingest, they cost a tenth of the time.
         gc.collect()

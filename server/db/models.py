@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 
 NAMING = {
@@ -153,6 +154,9 @@ visitors = Table(
     Column("session_started_at", BigInteger),
 )
 
+SESSION_ATTRIBUTION = ("source", "utm_source", "utm_medium", "utm_campaign", "utm_term",
+                       "utm_content", "browser", "os", "device")
+
 sessions = Table(
     "sessions",
     metadata,
@@ -166,9 +170,14 @@ sessions = Table(
     Column("has_converted", Boolean, nullable=False, server_default="0"),
     Column("events", Integer, nullable=False, server_default="0"),
     Column("pageviews", Integer, nullable=False, server_default="0"),
+    # attribution, fixed by the session's first event (server/ingest/attribution.py; migration
+    # 0005: NULL for sessions stored before it)
+    *(Column(name, String(200)) for name in SESSION_ATTRIBUTION),
     ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
     Index(None, "site_id", "started_at", "id"),
     Index(None, "site_id", "visitor_id", "started_at"),
+    # sessions with events in a range: those that end in or after it (server/stats/breakdown.py)
+    Index(None, "site_id", "last_seen_at"),
 )
 
 events = Table(
@@ -207,6 +216,9 @@ events = Table(
     Index(None, "site_id", "occurred_at"),
     Index(None, "site_id", "session_id", "occurred_at"),
     Index(None, "site_id", "goal_id", "occurred_at"),
+    # the conversions of a range, without reading every event of it (server/stats/breakdown.py)
+    Index("ix_events_site_id_occurred_at_conversion", "site_id", "occurred_at",
+          sqlite_where=text("is_conversion"), postgresql_where=text("is_conversion")),
 )
 
 # Idempotency: an event_id is stored once per site, whichever process sees it first.
