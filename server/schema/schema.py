@@ -32,7 +32,13 @@ from server.schema.permissions import (
 from server.schema.scalars import SCALAR_MAP
 from server.schema.sessions import SessionConnection
 from server.schema.sites import Site
-from server.schema.stats import GoalStats, Kpis, TimeseriesBucket
+from server.schema.stats import (
+    BreakdownRow,
+    CohortComparison,
+    GoalStats,
+    Kpis,
+    TimeseriesBucket,
+)
 
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
@@ -56,6 +62,12 @@ class Query:
                                                permission_classes=SITE)
     timeseries: list[TimeseriesBucket] = strawberry.field(resolver=stat_resolvers.timeseries,
                                                           permission_classes=SITE)
+    breakdown: list[BreakdownRow] = strawberry.field(resolver=stat_resolvers.breakdown,
+                                                     permission_classes=SITE)
+    cohort: CohortComparison = strawberry.field(resolver=stat_resolvers.cohort,
+                                                permission_classes=SITE)
+    live_visitors: int = strawberry.field(resolver=stat_resolvers.live_visitors,
+                                          permission_classes=SITE)
 
 
 @strawberry.type
