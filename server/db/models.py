@@ -154,6 +154,8 @@ visitors = Table(
     Column("session_started_at", BigInteger),
 )
 
+MONEY_EVENTS = "is_conversion OR revenue_currency IS NOT NULL"
+
 SESSION_ATTRIBUTION = ("source", "utm_source", "utm_medium", "utm_campaign", "utm_term",
                        "utm_content", "browser", "os", "device")
 
@@ -216,9 +218,10 @@ events = Table(
     Index(None, "site_id", "occurred_at"),
     Index(None, "site_id", "session_id", "occurred_at"),
     Index(None, "site_id", "goal_id", "occurred_at"),
-    # the conversions of a range, without reading every event of it (server/stats/breakdown.py)
-    Index("ix_events_site_id_occurred_at_conversion", "site_id", "occurred_at",
-          sqlite_where=text("is_conversion"), postgresql_where=text("is_conversion")),
+    # the conversions and revenue of a range, without reading every event of it
+    # (server/stats/breakdown.py)
+    Index("ix_events_site_id_occurred_at_money", "site_id", "occurred_at",
+          sqlite_where=text(MONEY_EVENTS), postgresql_where=text(MONEY_EVENTS)),
 )
 
 # Idempotency: an event_id is stored once per site, whichever process sees it first.
@@ -266,5 +269,35 @@ rollup_coverage = Table(
     metadata,
     Column("site_id", Uuid, primary_key=True),
     Column("since_hour", BigInteger, nullable=False),
+    ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+)
+
+
+# --- attribution rollups (migration 0005), built by server.stats.dimension_rollups on the first
+# read that needs an hour, and rebuilt when the hour's rollup_hourly counters have moved since.
+# Per site, UTC hour, session dimension (SOURCE, UTM_*, BROWSER, OS, DEVICE) and value ('' = the
+# sessions without one): the HyperLogLog sketch of the visitors of that hour's events in those
+# sessions, and their pageviews.
+dimension_sketches = Table(
+    "dimension_sketches",
+    metadata,
+    Column("site_id", Uuid, primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("dimension", String(16), primary_key=True),
+    Column("value", String(200), primary_key=True),
+    Column("pageviews", BigInteger, nullable=False),
+    Column("sketch", LargeBinary, nullable=False),
+    ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+)
+
+# The rollup_hourly counters (site-wide) an hour's dimension_sketches were built from.
+dimension_hours = Table(
+    "dimension_hours",
+    metadata,
+    Column("site_id", Uuid, primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("events", BigInteger, nullable=False),
+    Column("pageviews", BigInteger, nullable=False),
+    Column("conversions", BigInteger, nullable=False),
     ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
 )

@@ -23,11 +23,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from collections import defaultdict
+
 from sqlalchemy import and_, case, exists, func, or_, select
 
 from server.db.engine import Database
 from server.db.models import events, sessions
 from server.errors import InvalidInput
+from server.stats import dimension_rollups, rollups
 from server.stats.kpis import GoalStats, Kpis, Money, money_list
 from server.stats.ranges import Range
 
@@ -87,11 +90,13 @@ class Scope:
         return events.join(sessions, and_(sessions.c.site_id == events.c.site_id,
                                           sessions.c.id == events.c.session_id))
 
-    def events_where(self, by: str | None = None) -> list:
-        r = self.range
-        where = [events.c.site_id == self.site_id, events.c.occurred_at >= r.start,
-                 events.c.occurred_at < r.end, *self.session,
-                 *(_equals(events.c.path, page) for page in self.pages)]
+    def events_where(self, by: str | None = None,
+                     ranges: list[tuple[int, int]] | None = None) -> list:
+        """`ranges`: parts of the range instead of all of it."""
+        parts = [(self.range.start, self.range.end)] if ranges is None else ranges
+        when = [(events.c.occurred_at >= a) & (events.c.occurred_at < b) for a, b in parts]
+        where = [events.c.site_id == self.site_id, when[0] if len(when) == 1 else or_(*when),
+                 *self.session, *(_equals(events.c.path, page) for page in self.pages)]
         if self.joins_sessions(by):
             where.append(sessions.c.site_id == self.site_id)
         return where
@@ -115,9 +120,25 @@ def dimension_column(by: str):
     return events.c.path if by == PAGE else sessions.c[SESSION_DIMENSIONS[by]]
 
 
+# conversions and revenue: the events of the partial index ix_events_site_id_occurred_at_money,
+# written as its predicate so that both databases use it
+MONEY = or_(events.c.is_conversion, events.c.revenue_currency.is_not(None))
+
+
 def counted(goal_id: uuid.UUID | None):
     """The events a breakdown counts as conversions."""
-    return events.c.goal_id == goal_id if goal_id is not None else events.c.is_conversion
+    if goal_id is not None:
+        return events.c.goal_id == goal_id
+    return and_(MONEY, events.c.is_conversion)
+
+
+async def _rollup_split(db: Database, site_id: uuid.UUID, r: Range):
+    """(whole covered hours or None, the raw rest) of a range, the hours built."""
+    async with db.read.connect() as conn:
+        rolled, raw = rollups.split(r.start, r.end, await rollups.coverage(conn, site_id))
+    if rolled is not None:
+        await dimension_rollups.ensure(db, site_id, *rolled)
+    return rolled, raw
 
 
 async def breakdown(db: Database, *, site_id: uuid.UUID, by: str, range: Range,
@@ -130,7 +151,14 @@ async def breakdown(db: Database, *, site_id: uuid.UUID, by: str, range: Range,
         raise InvalidInput(f"first must be between 0 and {MAX_ROWS}", field="first")
     scope = Scope(site_id, range, filters)
     column = dimension_column(by)
-    if by == PAGE or scope.visitors_by_events():
+    rolled, raw = None, []
+    if by in dimension_rollups.ROLLED and not filters:
+        rolled, raw = await _rollup_split(db, site_id, range)
+    if rolled is not None:
+        visitors = (select(column, events.c.visitor_id).distinct()
+                    .select_from(scope.source(by)).where(*scope.events_where(by, raw))) \
+            if raw else None
+    elif by == PAGE or scope.visitors_by_events():
         visitors = (select(column, func.count(events.c.visitor_id.distinct()))
                     .select_from(scope.source(by))
                     .where(*scope.events_where(by), events.c.type == "pageview")
@@ -144,13 +172,23 @@ async def breakdown(db: Database, *, site_id: uuid.UUID, by: str, range: Range,
                    .where(*scope.events_where(by), counted(goal_id))
                    .group_by(column, events.c.revenue_currency))
     async with db.read.connect() as conn:
-        seen = {value: int(n) for value, n in await conn.execute(visitors)}
+        if rolled is None:
+            seen = {value: int(n) for value, n in await conn.execute(visitors)}
+        else:
+            extra: dict[str | None, list[str]] = defaultdict(list)
+            if visitors is not None:
+                for value, visitor in await conn.execute(visitors):
+                    extra[value].append(visitor)
         conversions: dict[str | None, int] = {}
         money: dict[str | None, list] = {}
         for value, currency, n, micros in await conn.execute(goal_events):
             conversions[value] = conversions.get(value, 0) + int(n)
             if currency is not None:
                 money.setdefault(value, []).append((currency, micros))
+    if rolled is not None:
+        blobs, _ = await dimension_rollups.sketches(db, site_id, by, *rolled)
+        seen = {value: rollups.estimate(rollups.merged(blobs.get(value, ()), extra.get(value, ())))
+                for value in blobs.keys() | extra.keys()}
     rows = [Row(value, seen.get(value, 0), conversions.get(value, 0),
                 money_list(money.get(value, [])))
             for value in seen.keys() | conversions.keys()]
@@ -160,36 +198,59 @@ async def breakdown(db: Database, *, site_id: uuid.UUID, by: str, range: Range,
 
 async def filtered_kpis(db: Database, *, site_id: uuid.UUID, range: Range,
                         filters: tuple[Filter, ...]) -> Kpis:
-    """kpis over the filters' events: the same definitions, exact."""
+    """kpis over the filters' events, with the same definitions. One filter on a rolled-up
+    dimension reads its visitors and pageviews from server/stats/dimension_rollups.py for the
+    covered whole hours (visitors then estimated as kpis' are); anything else is exact."""
     scope = Scope(site_id, range, filters)
-    if scope.visitors_by_events():
-        visitors = (select(func.count(events.c.visitor_id.distinct()))
-                    .select_from(scope.source())
-                    .where(*scope.events_where(), events.c.type == "pageview"))
-    else:
-        visitors = select(func.count(sessions.c.visitor_id.distinct())).where(
-            *scope.sessions_where())
+    rolled, raw = None, [(range.start, range.end)]
+    if len(filters) == 1 and filters[0].dimension in dimension_rollups.ROLLED:
+        rolled, raw = await _rollup_split(db, site_id, range)
+    pageview = events.c.type == "pageview"
     started = [sessions.c.site_id == site_id, sessions.c.started_at >= range.start,
                sessions.c.started_at < range.end, *scope.session]
     for page in scope.pages:
         started.append(exists().where(events.c.site_id == sessions.c.site_id,
                                       events.c.session_id == sessions.c.id,
-                                      events.c.type == "pageview", _equals(events.c.path, page)))
-    counts = (select(func.coalesce(func.sum(case((events.c.type == "pageview", 1), else_=0)), 0),
-                     func.coalesce(func.sum(case((events.c.is_conversion, 1), else_=0)), 0))
-              .select_from(scope.source()).where(*scope.events_where()))
-    revenue = (select(events.c.revenue_currency, func.sum(events.c.revenue_micros))
-               .select_from(scope.source())
-               .where(*scope.events_where(), events.c.revenue_currency.is_not(None))
-               .group_by(events.c.revenue_currency))
+                                      pageview, _equals(events.c.path, page)))
+    money = (select(events.c.revenue_currency, func.count(),
+                    func.sum(case((events.c.is_conversion, 1), else_=0)),
+                    func.sum(events.c.revenue_micros))
+             .select_from(scope.source()).where(*scope.events_where(), MONEY)
+             .group_by(events.c.revenue_currency))
+    visitors = pageviews = 0
+    extra: list[str] = []
     async with db.read.connect() as conn:
-        n_visitors = int((await conn.execute(visitors)).scalar_one())
+        if raw:
+            where = [*scope.events_where(ranges=raw), pageview]
+            pageviews = int((await conn.execute(
+                select(func.count()).select_from(scope.source()).where(*where))).scalar_one())
+            if rolled is not None:
+                extra = list((await conn.execute(
+                    select(events.c.visitor_id).distinct().select_from(scope.source())
+                    .where(*scope.events_where(ranges=raw)))).scalars())
+        if rolled is None and scope.visitors_by_events():
+            visitors = int((await conn.execute(
+                select(func.count(events.c.visitor_id.distinct())).select_from(scope.source())
+                .where(*scope.events_where(), pageview))).scalar_one())
+        elif rolled is None:
+            visitors = int((await conn.execute(
+                select(func.count(sessions.c.visitor_id.distinct()))
+                .where(*scope.sessions_where()))).scalar_one())
         n_sessions = int((await conn.execute(
             select(func.count()).select_from(sessions).where(*started))).scalar_one())
-        pageviews, conversions = (await conn.execute(counts)).one()
-        money = (await conn.execute(revenue)).all()
-    return Kpis(visitors=n_visitors, sessions=n_sessions, pageviews=int(pageviews),
-                conversions=int(conversions), revenue=money_list(money))
+        conversions, revenue = 0, []
+        for currency, _n, converted, micros in await conn.execute(money):
+            conversions += int(converted or 0)
+            if currency is not None:
+                revenue.append((currency, micros))
+    if rolled is not None:
+        blobs, views = await dimension_rollups.sketches(db, site_id, filters[0].dimension,
+                                                        *rolled, value=filters[0].value)
+        value = filters[0].value
+        visitors = rollups.estimate(rollups.merged(blobs.get(value, ()), extra))
+        pageviews += views.get(value, 0)
+    return Kpis(visitors=visitors, sessions=n_sessions, pageviews=pageviews,
+                conversions=conversions, revenue=money_list(revenue))
 
 
 async def filtered_goal_stats(db: Database, *, site_id: uuid.UUID, range: Range, goals: list,

@@ -11,9 +11,11 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from server.db.models import dimension_hours
 from server.db.models import sessions as sessions_table
+from server.stats import rollups
 from tests.api.graphql.conftest import Events, create_goal, iso
 
 CHROME_WIN = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -140,6 +142,19 @@ async def seed(admin, db, site, events: Events) -> list[Seeded]:
     return spec
 
 
+async def cover_with_rollups(db, site) -> None:
+    """Backfill the site's hourly rollups (as `rollups.rebuild` does for old data), so reads of
+    whole hours go through them and through the dimension rollups built from them."""
+    async with db.write.begin() as conn:
+        await rollups.rebuild(conn, site.id)
+
+
+async def built_hours(db, site) -> int:
+    async with db.read.connect() as conn:
+        return len((await conn.execute(select(dimension_hours.c.hour).where(
+            dimension_hours.c.site_id == site.id))).all())
+
+
 # --- the expected numbers, from the seed alone -------------------------------------------------
 
 def value_of(s: Seeded, dimension: str):
@@ -244,9 +259,12 @@ async def test_sessions_record_attribution_of_their_first_event(admin, db, site,
     assert got == want
 
 
+@pytest.mark.parametrize("rolled", [False, True], ids=["events", "rollups"])
 @pytest.mark.parametrize("goal", [None, "Purchase", "Newsletter"])
-async def test_breakdown_of_every_dimension(admin, db, site, events, goal):
+async def test_breakdown_of_every_dimension(admin, db, site, events, goal, rolled):
     spec = await seed(admin, db, site, events)
+    if rolled:
+        await cover_with_rollups(db, site)
     goal_id = None
     if goal:
         goals = (await admin("query($s: ID!) { goals(siteId: $s) { id name } }",
@@ -256,6 +274,9 @@ async def test_breakdown_of_every_dimension(admin, db, site, events, goal):
         rows = (await admin(BREAKDOWN, s=str(site.id), by=dimension, r=RANGE, g=goal_id,
                             n=100))["breakdown"]
         assert rows == expected_rows(spec, dimension, goal), dimension
+    # the seeded hours were built (rollups) or never needed (events)
+    assert await built_hours(db, site) == (len({(DAY + s.start).hour for s in spec})
+                                           if rolled else 0)
 
 
 async def test_breakdown_first_and_filters(admin, db, site, events):
@@ -271,8 +292,11 @@ async def test_breakdown_first_and_filters(admin, db, site, events):
     assert [(r["value"], r["visitors"]) for r in rows] == [("Direct / None", 2), ("Bing", 1)]
 
 
-async def test_filtered_kpis_goal_stats_and_timeseries(admin, db, site, events):
+@pytest.mark.parametrize("rolled", [False, True], ids=["events", "rollups"])
+async def test_filtered_kpis_goal_stats_and_timeseries(admin, db, site, events, rolled):
     spec = await seed(admin, db, site, events)
+    if rolled:
+        await cover_with_rollups(db, site)
     cases = [
         ([{"dimension": "SOURCE", "value": "Bing"}], having("SOURCE", "Bing"), None),
         ([{"dimension": "DEVICE", "value": "desktop"}, {"dimension": "OS", "value": "Windows"}],
@@ -292,6 +316,27 @@ async def test_filtered_kpis_goal_stats_and_timeseries(admin, db, site, events):
     # without filters the unfiltered numbers are the same as a filter that keeps everything
     everything = (await admin(KPIS, s=str(site.id), r=RANGE))["kpis"]
     assert everything == expected_kpis(spec, lambda s: True)
+
+
+async def test_dimension_rollups_follow_new_events(admin, db, site, events):
+    spec = await seed(admin, db, site, events)
+    await cover_with_rollups(db, site)
+    partial = {"from": iso(DAY + timedelta(minutes=30)), "to": RANGE["to"]}
+    for r in (RANGE, partial):
+        before = (await admin(BREAKDOWN, s=str(site.id), by="SOURCE", r=r))["breakdown"]
+        assert before == expected_rows(spec, "SOURCE", None, lambda s: DAY + s.start >=
+                                       datetime.fromisoformat(r["from"]))
+    # a late event (a server-side timestamp) in an hour built already, from a new visitor
+    # coming from Bing: the hour is built again on the next read
+    late = Seeded("v10", timedelta(hours=1, minutes=40), "https://www.bing.com/", "/late",
+                  CHROME_WIN, {"SOURCE": "Bing"})
+    await events.send(at=DAY + late.start, visitor="v10", url=f"https://{site.domain}/late",
+                      referrer=late.referrer, user_agent=CHROME_WIN)
+    after = (await admin(BREAKDOWN, s=str(site.id), by="SOURCE", r=RANGE))["breakdown"]
+    assert after == expected_rows([*spec, late], "SOURCE", None)
+    kpis = (await admin(KPIS, s=str(site.id), r=RANGE,
+                        f=[{"dimension": "SOURCE", "value": "Bing"}]))["kpis"]
+    assert kpis == expected_kpis([*spec, late], having("SOURCE", "Bing"))
 
 
 async def test_page_filter_goal_stats(admin, db, site, events):
