@@ -41,6 +41,22 @@ def upgrade() -> None:
                                 name=op.f("pk_dimension_sketches")),
     )
     op.create_table(
+        "dimension_counters",
+        sa.Column("site_id", sa.Uuid(), nullable=False),
+        sa.Column("hour", sa.BigInteger(), nullable=False),
+        sa.Column("dimension", sa.String(16), nullable=False),
+        sa.Column("value", sa.String(200), nullable=False),
+        sa.Column("goal_id", sa.Uuid(), nullable=False),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("conversions", sa.BigInteger(), nullable=False),
+        sa.Column("conversion_micros", sa.BigInteger(), nullable=False),
+        sa.Column("revenue_micros", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE",
+                                name=op.f("fk_dimension_counters_site_id")),
+        sa.PrimaryKeyConstraint("site_id", "hour", "dimension", "value", "goal_id", "currency",
+                                name=op.f("pk_dimension_counters")),
+    )
+    op.create_table(
         "dimension_hours",
         sa.Column("site_id", sa.Uuid(), nullable=False),
         sa.Column("hour", sa.BigInteger(), nullable=False),
@@ -55,6 +71,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("dimension_hours")
+    op.drop_table("dimension_counters")
     op.drop_table("dimension_sketches")
     op.drop_index("ix_events_site_id_occurred_at_money", table_name="events")
     op.drop_index("ix_sessions_site_id_last_seen_at", table_name="sessions")

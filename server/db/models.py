@@ -290,7 +290,26 @@ dimension_sketches = Table(
     ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
 )
 
-# The rollup_hourly counters (site-wide) an hour's dimension_sketches were built from.
+# Per site, hour, dimension, value, goal and currency: goal_id NIL_UUID = the events of any goal
+# counting as a conversion, else that goal's events; currency '' = how many (`conversions`),
+# else the revenue of those events in that currency (`conversion_micros`) and - with NIL_UUID -
+# the revenue of every event in that currency (`revenue_micros`).
+dimension_counters = Table(
+    "dimension_counters",
+    metadata,
+    Column("site_id", Uuid, primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("dimension", String(16), primary_key=True),
+    Column("value", String(200), primary_key=True),
+    Column("goal_id", Uuid, primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("conversions", BigInteger, nullable=False),
+    Column("conversion_micros", BigInteger, nullable=False),
+    Column("revenue_micros", BigInteger, nullable=False),
+    ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+)
+
+# The rollup_hourly counters (site-wide) an hour's dimension rows were built from.
 dimension_hours = Table(
     "dimension_hours",
     metadata,

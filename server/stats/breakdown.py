@@ -166,29 +166,37 @@ async def breakdown(db: Database, *, site_id: uuid.UUID, by: str, range: Range,
     else:
         visitors = (select(column, func.count(sessions.c.visitor_id.distinct()))
                     .where(*scope.sessions_where()).group_by(column))
-    goal_events = (select(column, events.c.revenue_currency, func.count(),
-                          func.sum(events.c.revenue_micros))
-                   .select_from(scope.source(by))
-                   .where(*scope.events_where(by), counted(goal_id))
-                   .group_by(column, events.c.revenue_currency))
+    # the goal events of the range, or of its raw parts when the rest is rolled up
+    goal_events = None if rolled is not None and not raw else (
+        select(column, events.c.revenue_currency, func.count(),
+               func.sum(events.c.revenue_micros))
+        .select_from(scope.source(by))
+        .where(*scope.events_where(by, raw if rolled is not None else None), counted(goal_id))
+        .group_by(column, events.c.revenue_currency))
+    conversions: dict[str | None, int] = defaultdict(int)
+    money: dict[str | None, list] = defaultdict(list)
+    extra: dict[str | None, list[str]] = defaultdict(list)
     async with db.read.connect() as conn:
         if rolled is None:
             seen = {value: int(n) for value, n in await conn.execute(visitors)}
-        else:
-            extra: dict[str | None, list[str]] = defaultdict(list)
-            if visitors is not None:
-                for value, visitor in await conn.execute(visitors):
-                    extra[value].append(visitor)
-        conversions: dict[str | None, int] = {}
-        money: dict[str | None, list] = {}
-        for value, currency, n, micros in await conn.execute(goal_events):
-            conversions[value] = conversions.get(value, 0) + int(n)
-            if currency is not None:
-                money.setdefault(value, []).append((currency, micros))
+        elif visitors is not None:
+            for value, visitor in await conn.execute(visitors):
+                extra[value].append(visitor)
+        if goal_events is not None:
+            for value, currency, n, micros in await conn.execute(goal_events):
+                conversions[value] += int(n)
+                if currency is not None:
+                    money[value].append((currency, micros))
     if rolled is not None:
         blobs, _ = await dimension_rollups.sketches(db, site_id, by, *rolled)
         seen = {value: rollups.estimate(rollups.merged(blobs.get(value, ()), extra.get(value, ())))
                 for value in blobs.keys() | extra.keys()}
+        counts, converted_money, _ = await dimension_rollups.counters(
+            db, site_id, by, *rolled, goal_id=goal_id)
+        for value, n in counts.items():
+            conversions[value] += n
+        for value, pairs in converted_money.items():
+            money[value] += pairs
     rows = [Row(value, seen.get(value, 0), conversions.get(value, 0),
                 money_list(money.get(value, [])))
             for value in seen.keys() | conversions.keys()]
@@ -199,8 +207,8 @@ async def breakdown(db: Database, *, site_id: uuid.UUID, by: str, range: Range,
 async def filtered_kpis(db: Database, *, site_id: uuid.UUID, range: Range,
                         filters: tuple[Filter, ...]) -> Kpis:
     """kpis over the filters' events, with the same definitions. One filter on a rolled-up
-    dimension reads its visitors and pageviews from server/stats/dimension_rollups.py for the
-    covered whole hours (visitors then estimated as kpis' are); anything else is exact."""
+    dimension reads the covered whole hours from server/stats/dimension_rollups.py (visitors
+    then estimated as kpis' are; counts and money exact); anything else reads the events."""
     scope = Scope(site_id, range, filters)
     rolled, raw = None, [(range.start, range.end)]
     if len(filters) == 1 and filters[0].dimension in dimension_rollups.ROLLED:
@@ -212,18 +220,23 @@ async def filtered_kpis(db: Database, *, site_id: uuid.UUID, range: Range,
         started.append(exists().where(events.c.site_id == sessions.c.site_id,
                                       events.c.session_id == sessions.c.id,
                                       pageview, _equals(events.c.path, page)))
-    money = (select(events.c.revenue_currency, func.count(),
-                    func.sum(case((events.c.is_conversion, 1), else_=0)),
-                    func.sum(events.c.revenue_micros))
-             .select_from(scope.source()).where(*scope.events_where(), MONEY)
-             .group_by(events.c.revenue_currency))
-    visitors = pageviews = 0
+    visitors = pageviews = conversions = 0
     extra: list[str] = []
+    revenue: list = []
     async with db.read.connect() as conn:
         if raw:
             where = [*scope.events_where(ranges=raw), pageview]
             pageviews = int((await conn.execute(
                 select(func.count()).select_from(scope.source()).where(*where))).scalar_one())
+            for currency, converted, micros in await conn.execute(
+                    select(events.c.revenue_currency,
+                           func.sum(case((events.c.is_conversion, 1), else_=0)),
+                           func.sum(events.c.revenue_micros))
+                    .select_from(scope.source()).where(*scope.events_where(ranges=raw), MONEY)
+                    .group_by(events.c.revenue_currency)):
+                conversions += int(converted or 0)
+                if currency is not None:
+                    revenue.append((currency, micros))
             if rolled is not None:
                 extra = list((await conn.execute(
                     select(events.c.visitor_id).distinct().select_from(scope.source())
@@ -238,17 +251,16 @@ async def filtered_kpis(db: Database, *, site_id: uuid.UUID, range: Range,
                 .where(*scope.sessions_where()))).scalar_one())
         n_sessions = int((await conn.execute(
             select(func.count()).select_from(sessions).where(*started))).scalar_one())
-        conversions, revenue = 0, []
-        for currency, _n, converted, micros in await conn.execute(money):
-            conversions += int(converted or 0)
-            if currency is not None:
-                revenue.append((currency, micros))
     if rolled is not None:
-        blobs, views = await dimension_rollups.sketches(db, site_id, filters[0].dimension,
-                                                        *rolled, value=filters[0].value)
-        value = filters[0].value
+        dimension, value = filters[0].dimension, filters[0].value
+        blobs, views = await dimension_rollups.sketches(db, site_id, dimension, *rolled,
+                                                        value=value)
         visitors = rollups.estimate(rollups.merged(blobs.get(value, ()), extra))
         pageviews += views.get(value, 0)
+        counts, _, all_money = await dimension_rollups.counters(db, site_id, dimension, *rolled,
+                                                                value=value)
+        conversions += counts.get(value, 0)
+        revenue += all_money.get(value, [])
     return Kpis(visitors=visitors, sessions=n_sessions, pageviews=pageviews,
                 conversions=conversions, revenue=money_list(revenue))
 

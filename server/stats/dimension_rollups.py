@@ -6,10 +6,11 @@ PostgreSQL. Merging hourly HyperLogLog sketches answers it in milliseconds, with
 standard error of the site's visitor counts (server/stats/rollups.py; exact up to a few thousand
 visitors).
 
-What (server/db/models.py, migration 0005): per site, UTC hour, dimension and value
-(`dimension_sketches`: '' = the sessions without a value), the sketch of the visitors of that
-hour's events in those sessions and their pageviews; per site and hour (`dimension_hours`), the
-site's rollup_hourly counters (events, pageviews, conversions) that the hour was built from.
+What (server/db/models.py, migration 0005): per site, UTC hour, dimension and value ('' = the
+sessions without a value), the sketch of the visitors of that hour's events in those sessions
+and their pageviews (`dimension_sketches`); their conversions and revenue per goal and currency
+(`dimension_counters`, exact integer sums); per site and hour (`dimension_hours`), the site's
+rollup_hourly counters (events, pageviews, conversions) that the hour was built from.
 
 How they stay true without the writer knowing of them: a session's attribution never changes
 once stored, so an hour's rows change only when events are added to (or removed from) that hour,
@@ -27,10 +28,11 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, func, select
 
 from server.db.engine import Database
 from server.db.models import (
+    dimension_counters,
     dimension_hours,
     dimension_sketches,
     events,
@@ -89,13 +91,16 @@ async def _build(db: Database, site_id: uuid.UUID, hours: list[int],
     columns = list(ROLLED.values())
     visitors: dict[tuple, set[str]] = defaultdict(set)
     pageviews: dict[tuple, int] = defaultdict(int)
+    # (hour, dimension, value, goal_id, currency) -> [conversions, conversion_micros, micros]
+    counters: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
     async with db.write.begin() as conn:
         # The hour is marked with the counters compared in ensure(): a batch that commits into
         # it after they were read moves rollup_hourly past them, and the next read builds the
         # hour again.
         for a, b in _runs(hours):
             query = (
-                select(e.occurred_at, e.visitor_id, e.type, *(s[c] for c in columns))
+                select(e.occurred_at, e.visitor_id, e.type, e.is_conversion, e.goal_id,
+                       e.revenue_currency, e.revenue_micros, *(s[c] for c in columns))
                 .select_from(events.join(sessions, and_(s.site_id == e.site_id,
                                                         s.id == e.session_id)))
                 .where(e.site_id == site_id, s.site_id == site_id, e.occurred_at >= a,
@@ -105,12 +110,15 @@ async def _build(db: Database, site_id: uuid.UUID, hours: list[int],
                 for row in part:
                     hour = rollups.hour_of(row[0])
                     pageview = row[2] == "pageview"
-                    for dimension, value in zip(ROLLED, row[3:]):
+                    conversion, goal_id, currency, micros = row[3:7]
+                    for dimension, value in zip(ROLLED, row[7:]):
                         key = (hour, dimension, key_of(value))
                         visitors[key].add(row[1])
                         pageviews[key] += pageview
-        await conn.execute(delete(dimension_sketches).where(
-            dimension_sketches.c.site_id == site_id, dimension_sketches.c.hour.in_(hours)))
+                        _count(counters, key, conversion, goal_id, currency, micros)
+        for table in (dimension_sketches, dimension_counters):
+            await conn.execute(delete(table).where(table.c.site_id == site_id,
+                                                   table.c.hour.in_(hours)))
         gone = [hour for hour in hours if hour not in want]  # no events any more
         if gone:
             await conn.execute(delete(dimension_hours).where(
@@ -121,6 +129,11 @@ async def _build(db: Database, site_id: uuid.UUID, hours: list[int],
                 for (hour, dimension, value), ids in visitors.items()]
         for start in range(0, len(rows), 5000):
             await conn.execute(_upsert_sketches(conn), rows[start:start + 5000])
+        rows = [{"site_id": site_id, "hour": k[0], "dimension": k[1], "value": k[2],
+                 "goal_id": k[3], "currency": k[4], "conversions": n, "conversion_micros": cm,
+                 "revenue_micros": m} for k, (n, cm, m) in counters.items()]
+        for start in range(0, len(rows), 5000):
+            await conn.execute(_upsert_counters(conn), rows[start:start + 5000])
         built = [{"site_id": site_id, "hour": hour, "events": n, "pageviews": p,
                   "conversions": c} for hour in hours if hour in want
                  for n, p, c in [want[hour]]]
@@ -130,6 +143,28 @@ async def _build(db: Database, site_id: uuid.UUID, hours: list[int],
                 index_elements=["site_id", "hour"],
                 set_={"events": stmt.excluded.events, "pageviews": stmt.excluded.pageviews,
                       "conversions": stmt.excluded.conversions}), built)
+
+
+def _count(counters: dict, key: tuple, conversion: bool, goal_id, currency, micros) -> None:
+    if conversion:
+        counters[(*key, NIL_UUID, "")][0] += 1
+        if currency is not None:
+            counters[(*key, NIL_UUID, currency)][1] += micros
+    if goal_id is not None:
+        counters[(*key, goal_id, "")][0] += 1
+        if currency is not None:
+            counters[(*key, goal_id, currency)][1] += micros
+    if currency is not None:
+        counters[(*key, NIL_UUID, currency)][2] += micros
+
+
+def _upsert_counters(conn):
+    stmt = dialect_insert(conn, dimension_counters)
+    ex = stmt.excluded
+    return stmt.on_conflict_do_update(
+        index_elements=["site_id", "hour", "dimension", "value", "goal_id", "currency"],
+        set_={"conversions": ex.conversions, "conversion_micros": ex.conversion_micros,
+              "revenue_micros": ex.revenue_micros})
 
 
 def _upsert_sketches(conn):
@@ -157,3 +192,33 @@ async def sketches(db: Database, site_id: uuid.UUID, dimension: str, h0: int, h1
             blobs[value_of(key)].append(sketch)
             views[value_of(key)] += int(pageviews)
     return blobs, views
+
+
+async def counters(db: Database, site_id: uuid.UUID, dimension: str, h0: int, h1: int, *,
+                   goal_id: uuid.UUID | None = None, value: str | None = ...
+                   ) -> tuple[dict[str | None, int], dict[str | None, list], dict[str | None, list]]:
+    """Over the built hours [h0, h1), per value: conversions (of `goal_id`, else of any
+    conversion goal), their revenue [(currency, micros)], and the revenue of every event."""
+    c = dimension_counters.c
+    where = [c.site_id == site_id, c.dimension == dimension, c.hour >= h0, c.hour < h1,
+             c.goal_id.in_([NIL_UUID, goal_id]) if goal_id is not None else c.goal_id == NIL_UUID]
+    if value is not ...:
+        where.append(c.value == key_of(value))
+    conversions: dict[str | None, int] = defaultdict(int)
+    converted_money: dict[str | None, list] = defaultdict(list)
+    all_money: dict[str | None, list] = defaultdict(list)
+    wanted = NIL_UUID if goal_id is None else goal_id
+    async with db.read.connect() as conn:
+        for key, goal, currency, n, cm, m in await conn.execute(
+                select(c.value, c.goal_id, c.currency, func.sum(c.conversions),
+                       func.sum(c.conversion_micros), func.sum(c.revenue_micros))
+                .where(*where).group_by(c.value, c.goal_id, c.currency)):
+            value_ = value_of(key)
+            if goal == wanted:
+                if currency == "":
+                    conversions[value_] += int(n)
+                else:
+                    converted_money[value_].append((currency, cm))
+            if goal == NIL_UUID and currency != "":
+                all_money[value_].append((currency, m))
+    return conversions, converted_money, all_money
