@@ -30,21 +30,21 @@ def upgrade() -> None:
     op.create_table(
         "dimension_sketches",
         sa.Column("site_id", sa.Uuid(), nullable=False),
-        sa.Column("hour", sa.BigInteger(), nullable=False),
         sa.Column("dimension", sa.String(16), nullable=False),
+        sa.Column("hour", sa.BigInteger(), nullable=False),
         sa.Column("value", sa.String(200), nullable=False),
         sa.Column("pageviews", sa.BigInteger(), nullable=False),
         sa.Column("sketch", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE",
                                 name=op.f("fk_dimension_sketches_site_id")),
-        sa.PrimaryKeyConstraint("site_id", "hour", "dimension", "value",
+        sa.PrimaryKeyConstraint("site_id", "dimension", "hour", "value",
                                 name=op.f("pk_dimension_sketches")),
     )
     op.create_table(
         "dimension_counters",
         sa.Column("site_id", sa.Uuid(), nullable=False),
-        sa.Column("hour", sa.BigInteger(), nullable=False),
         sa.Column("dimension", sa.String(16), nullable=False),
+        sa.Column("hour", sa.BigInteger(), nullable=False),
         sa.Column("value", sa.String(200), nullable=False),
         sa.Column("goal_id", sa.Uuid(), nullable=False),
         sa.Column("currency", sa.String(3), nullable=False),
@@ -53,7 +53,7 @@ def upgrade() -> None:
         sa.Column("revenue_micros", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE",
                                 name=op.f("fk_dimension_counters_site_id")),
-        sa.PrimaryKeyConstraint("site_id", "hour", "dimension", "value", "goal_id", "currency",
+        sa.PrimaryKeyConstraint("site_id", "dimension", "hour", "value", "goal_id", "currency",
                                 name=op.f("pk_dimension_counters")),
     )
     op.create_table(

@@ -132,12 +132,11 @@ def counted(goal_id: uuid.UUID | None):
     return and_(MONEY, events.c.is_conversion)
 
 
-async def _rollup_split(db: Database, site_id: uuid.UUID, r: Range):
+async def _rollup_split(db: Database, conn, site_id: uuid.UUID, r: Range):
     """(whole covered hours or None, the raw rest) of a range, the hours built."""
-    async with db.read.connect() as conn:
-        rolled, raw = rollups.split(r.start, r.end, await rollups.coverage(conn, site_id))
+    rolled, raw = rollups.split(r.start, r.end, await rollups.coverage(conn, site_id))
     if rolled is not None:
-        await dimension_rollups.ensure(db, site_id, *rolled)
+        await dimension_rollups.ensure(db, conn, site_id, *rolled)
     return rolled, raw
 
 
@@ -151,57 +150,59 @@ async def breakdown(db: Database, *, site_id: uuid.UUID, by: str, range: Range,
         raise InvalidInput(f"first must be between 0 and {MAX_ROWS}", field="first")
     scope = Scope(site_id, range, filters)
     column = dimension_column(by)
-    rolled, raw = None, []
-    if by in dimension_rollups.ROLLED and not filters:
-        rolled, raw = await _rollup_split(db, site_id, range)
-    if rolled is not None:
-        visitors = (select(column, events.c.visitor_id).distinct()
-                    .select_from(scope.source(by)).where(*scope.events_where(by, raw))) \
-            if raw else None
-    elif by == PAGE or scope.visitors_by_events():
-        visitors = (select(column, func.count(events.c.visitor_id.distinct()))
-                    .select_from(scope.source(by))
-                    .where(*scope.events_where(by), events.c.type == "pageview")
-                    .group_by(column))
-    else:
-        visitors = (select(column, func.count(sessions.c.visitor_id.distinct()))
-                    .where(*scope.sessions_where()).group_by(column))
-    # the goal events of the range, or of its raw parts when the rest is rolled up
-    goal_events = None if rolled is not None and not raw else (
-        select(column, events.c.revenue_currency, func.count(),
-               func.sum(events.c.revenue_micros))
-        .select_from(scope.source(by))
-        .where(*scope.events_where(by, raw if rolled is not None else None), counted(goal_id))
-        .group_by(column, events.c.revenue_currency))
     conversions: dict[str | None, int] = defaultdict(int)
     money: dict[str | None, list] = defaultdict(list)
-    extra: dict[str | None, list[str]] = defaultdict(list)
     async with db.read.connect() as conn:
+        rolled, raw = None, None
+        if by in dimension_rollups.ROLLED and not filters:
+            rolled, raw = await _rollup_split(db, conn, site_id, range)
         if rolled is None:
-            seen = {value: int(n) for value, n in await conn.execute(visitors)}
-        elif visitors is not None:
-            for value, visitor in await conn.execute(visitors):
-                extra[value].append(visitor)
-        if goal_events is not None:
-            for value, currency, n, micros in await conn.execute(goal_events):
+            seen = await _visitors_by_value(conn, scope, by, column)
+        else:
+            extra: dict[str | None, list[str]] = defaultdict(list)
+            if raw:
+                for value, visitor in await conn.execute(
+                        select(column, events.c.visitor_id).distinct()
+                        .select_from(scope.source(by)).where(*scope.events_where(by, raw))):
+                    extra[value].append(visitor)
+            blobs, _ = await dimension_rollups.sketches(conn, site_id, by, *rolled)
+            seen = {value: rollups.estimate(rollups.merged(blobs.get(value, ()),
+                                                           extra.get(value, ())))
+                    for value in blobs.keys() | extra.keys()}
+            counts, converted_money, _ = await dimension_rollups.counters(
+                conn, site_id, by, *rolled, goal_id=goal_id)
+            for value, n in counts.items():
+                conversions[value] += n
+            for value, pairs in converted_money.items():
+                money[value] += pairs
+        if rolled is None or raw:
+            # the goal events of the range, or of its raw parts when the rest is rolled up
+            for value, currency, n, micros in await conn.execute(
+                    select(column, events.c.revenue_currency, func.count(),
+                           func.sum(events.c.revenue_micros))
+                    .select_from(scope.source(by))
+                    .where(*scope.events_where(by, raw), counted(goal_id))
+                    .group_by(column, events.c.revenue_currency)):
                 conversions[value] += int(n)
                 if currency is not None:
                     money[value].append((currency, micros))
-    if rolled is not None:
-        blobs, _ = await dimension_rollups.sketches(db, site_id, by, *rolled)
-        seen = {value: rollups.estimate(rollups.merged(blobs.get(value, ()), extra.get(value, ())))
-                for value in blobs.keys() | extra.keys()}
-        counts, converted_money, _ = await dimension_rollups.counters(
-            db, site_id, by, *rolled, goal_id=goal_id)
-        for value, n in counts.items():
-            conversions[value] += n
-        for value, pairs in converted_money.items():
-            money[value] += pairs
     rows = [Row(value, seen.get(value, 0), conversions.get(value, 0),
                 money_list(money.get(value, [])))
             for value in seen.keys() | conversions.keys()]
     rows.sort(key=lambda row: (-row.visitors, row.value is None, row.value or ""))
     return rows[:first]
+
+
+async def _visitors_by_value(conn, scope: Scope, by: str, column) -> dict[str | None, int]:
+    if by == PAGE or scope.visitors_by_events():
+        query = (select(column, func.count(events.c.visitor_id.distinct()))
+                 .select_from(scope.source(by))
+                 .where(*scope.events_where(by), events.c.type == "pageview")
+                 .group_by(column))
+    else:
+        query = (select(column, func.count(sessions.c.visitor_id.distinct()))
+                 .where(*scope.sessions_where()).group_by(column))
+    return {value: int(n) for value, n in await conn.execute(query)}
 
 
 async def filtered_kpis(db: Database, *, site_id: uuid.UUID, range: Range,
@@ -210,9 +211,6 @@ async def filtered_kpis(db: Database, *, site_id: uuid.UUID, range: Range,
     dimension reads the covered whole hours from server/stats/dimension_rollups.py (visitors
     then estimated as kpis' are; counts and money exact); anything else reads the events."""
     scope = Scope(site_id, range, filters)
-    rolled, raw = None, [(range.start, range.end)]
-    if len(filters) == 1 and filters[0].dimension in dimension_rollups.ROLLED:
-        rolled, raw = await _rollup_split(db, site_id, range)
     pageview = events.c.type == "pageview"
     started = [sessions.c.site_id == site_id, sessions.c.started_at >= range.start,
                sessions.c.started_at < range.end, *scope.session]
@@ -221,13 +219,15 @@ async def filtered_kpis(db: Database, *, site_id: uuid.UUID, range: Range,
                                       events.c.session_id == sessions.c.id,
                                       pageview, _equals(events.c.path, page)))
     visitors = pageviews = conversions = 0
-    extra: list[str] = []
     revenue: list = []
     async with db.read.connect() as conn:
+        rolled, raw = None, [(range.start, range.end)]
+        if len(filters) == 1 and filters[0].dimension in dimension_rollups.ROLLED:
+            rolled, raw = await _rollup_split(db, conn, site_id, range)
         if raw:
-            where = [*scope.events_where(ranges=raw), pageview]
             pageviews = int((await conn.execute(
-                select(func.count()).select_from(scope.source()).where(*where))).scalar_one())
+                select(func.count()).select_from(scope.source())
+                .where(*scope.events_where(ranges=raw), pageview))).scalar_one())
             for currency, converted, micros in await conn.execute(
                     select(events.c.revenue_currency,
                            func.sum(case((events.c.is_conversion, 1), else_=0)),
@@ -237,30 +237,30 @@ async def filtered_kpis(db: Database, *, site_id: uuid.UUID, range: Range,
                 conversions += int(converted or 0)
                 if currency is not None:
                     revenue.append((currency, micros))
-            if rolled is not None:
-                extra = list((await conn.execute(
-                    select(events.c.visitor_id).distinct().select_from(scope.source())
-                    .where(*scope.events_where(ranges=raw)))).scalars())
-        if rolled is None and scope.visitors_by_events():
+        if rolled is not None:
+            dimension, value = filters[0].dimension, filters[0].value
+            extra = list((await conn.execute(
+                select(events.c.visitor_id).distinct().select_from(scope.source())
+                .where(*scope.events_where(ranges=raw))))
+                .scalars()) if raw else []
+            blobs, views = await dimension_rollups.sketches(conn, site_id, dimension, *rolled,
+                                                            value=value)
+            visitors = rollups.estimate(rollups.merged(blobs.get(value, ()), extra))
+            pageviews += views.get(value, 0)
+            counts, _, all_money = await dimension_rollups.counters(
+                conn, site_id, dimension, *rolled, value=value)
+            conversions += counts.get(value, 0)
+            revenue += all_money.get(value, [])
+        elif scope.visitors_by_events():
             visitors = int((await conn.execute(
                 select(func.count(events.c.visitor_id.distinct())).select_from(scope.source())
                 .where(*scope.events_where(), pageview))).scalar_one())
-        elif rolled is None:
+        else:
             visitors = int((await conn.execute(
                 select(func.count(sessions.c.visitor_id.distinct()))
                 .where(*scope.sessions_where()))).scalar_one())
         n_sessions = int((await conn.execute(
             select(func.count()).select_from(sessions).where(*started))).scalar_one())
-    if rolled is not None:
-        dimension, value = filters[0].dimension, filters[0].value
-        blobs, views = await dimension_rollups.sketches(db, site_id, dimension, *rolled,
-                                                        value=value)
-        visitors = rollups.estimate(rollups.merged(blobs.get(value, ()), extra))
-        pageviews += views.get(value, 0)
-        counts, _, all_money = await dimension_rollups.counters(db, site_id, dimension, *rolled,
-                                                                value=value)
-        conversions += counts.get(value, 0)
-        revenue += all_money.get(value, [])
     return Kpis(visitors=visitors, sessions=n_sessions, pageviews=pageviews,
                 conversions=conversions, revenue=money_list(revenue))
 

@@ -57,21 +57,22 @@ def value_of(key: str) -> str | None:
     return None if key == NONE else key
 
 
-async def ensure(db: Database, site_id: uuid.UUID, h0: int, h1: int) -> None:
-    """Build the hours in [h0, h1) whose rows are missing or older than their events."""
+async def ensure(db: Database, conn, site_id: uuid.UUID, h0: int, h1: int) -> None:
+    """Build the hours in [h0, h1) whose rows are missing or older than their events (`conn`:
+    a read connection; the building has its own transaction)."""
     h = rollup_hourly.c
     d = dimension_hours.c
-    async with db.read.connect() as conn:
-        want = {r.hour: (r.events, r.pageviews, r.conversions) for r in await conn.execute(
-            select(h.hour, h.events, h.pageviews, h.conversions)
-            .where(h.site_id == site_id, h.goal_id == NIL_UUID, h.currency == "",
-                   h.hour >= h0, h.hour < h1))}
-        have = {r.hour: (r.events, r.pageviews, r.conversions) for r in await conn.execute(
-            select(d.hour, d.events, d.pageviews, d.conversions)
-            .where(d.site_id == site_id, d.hour >= h0, d.hour < h1))}
+    want = {r.hour: (r.events, r.pageviews, r.conversions) for r in await conn.execute(
+        select(h.hour, h.events, h.pageviews, h.conversions)
+        .where(h.site_id == site_id, h.goal_id == NIL_UUID, h.currency == "",
+               h.hour >= h0, h.hour < h1))}
+    have = {r.hour: (r.events, r.pageviews, r.conversions) for r in await conn.execute(
+        select(d.hour, d.events, d.pageviews, d.conversions)
+        .where(d.site_id == site_id, d.hour >= h0, d.hour < h1))}
     stale = sorted(hour for hour in want.keys() | have.keys() if want.get(hour) != have.get(hour))
     if stale:
         await _build(db, site_id, stale, want)
+        await conn.commit()  # end the read's snapshot (SQLite): what follows sees the build
 
 
 def _runs(hours: list[int]) -> list[tuple[int, int]]:
@@ -162,7 +163,7 @@ def _upsert_counters(conn):
     stmt = dialect_insert(conn, dimension_counters)
     ex = stmt.excluded
     return stmt.on_conflict_do_update(
-        index_elements=["site_id", "hour", "dimension", "value", "goal_id", "currency"],
+        index_elements=["site_id", "dimension", "hour", "value", "goal_id", "currency"],
         set_={"conversions": ex.conversions, "conversion_micros": ex.conversion_micros,
               "revenue_micros": ex.revenue_micros})
 
@@ -171,11 +172,11 @@ def _upsert_sketches(conn):
     # two processes may build one hour at once: both write the same rows
     stmt = dialect_insert(conn, dimension_sketches)
     return stmt.on_conflict_do_update(
-        index_elements=["site_id", "hour", "dimension", "value"],
+        index_elements=["site_id", "dimension", "hour", "value"],
         set_={"pageviews": stmt.excluded.pageviews, "sketch": stmt.excluded.sketch})
 
 
-async def sketches(db: Database, site_id: uuid.UUID, dimension: str, h0: int, h1: int,
+async def sketches(conn, site_id: uuid.UUID, dimension: str, h0: int, h1: int,
                    value: str | None = ...) -> tuple[dict[str | None, list[bytes]],
                                                      dict[str | None, int]]:
     """(value -> sketches, value -> pageviews) of a dimension over the built hours [h0, h1);
@@ -186,15 +187,14 @@ async def sketches(db: Database, site_id: uuid.UUID, dimension: str, h0: int, h1
         where.append(c.value == key_of(value))
     blobs: dict[str | None, list[bytes]] = defaultdict(list)
     views: dict[str | None, int] = defaultdict(int)
-    async with db.read.connect() as conn:
-        for key, pageviews, sketch in await conn.execute(
-                select(c.value, c.pageviews, c.sketch).where(*where)):
-            blobs[value_of(key)].append(sketch)
-            views[value_of(key)] += int(pageviews)
+    for key, pageviews, sketch in await conn.execute(
+            select(c.value, c.pageviews, c.sketch).where(*where)):
+        blobs[value_of(key)].append(sketch)
+        views[value_of(key)] += int(pageviews)
     return blobs, views
 
 
-async def counters(db: Database, site_id: uuid.UUID, dimension: str, h0: int, h1: int, *,
+async def counters(conn, site_id: uuid.UUID, dimension: str, h0: int, h1: int, *,
                    goal_id: uuid.UUID | None = None, value: str | None = ...
                    ) -> tuple[dict[str | None, int], dict[str | None, list], dict[str | None, list]]:
     """Over the built hours [h0, h1), per value: conversions (of `goal_id`, else of any
@@ -208,17 +208,16 @@ async def counters(db: Database, site_id: uuid.UUID, dimension: str, h0: int, h1
     converted_money: dict[str | None, list] = defaultdict(list)
     all_money: dict[str | None, list] = defaultdict(list)
     wanted = NIL_UUID if goal_id is None else goal_id
-    async with db.read.connect() as conn:
-        for key, goal, currency, n, cm, m in await conn.execute(
-                select(c.value, c.goal_id, c.currency, func.sum(c.conversions),
-                       func.sum(c.conversion_micros), func.sum(c.revenue_micros))
-                .where(*where).group_by(c.value, c.goal_id, c.currency)):
-            value_ = value_of(key)
-            if goal == wanted:
-                if currency == "":
-                    conversions[value_] += int(n)
-                else:
-                    converted_money[value_].append((currency, cm))
-            if goal == NIL_UUID and currency != "":
-                all_money[value_].append((currency, m))
+    for key, goal, currency, n, cm, m in await conn.execute(
+            select(c.value, c.goal_id, c.currency, func.sum(c.conversions),
+                   func.sum(c.conversion_micros), func.sum(c.revenue_micros))
+            .where(*where).group_by(c.value, c.goal_id, c.currency)):
+        value_ = value_of(key)
+        if goal == wanted:
+            if currency == "":
+                conversions[value_] += int(n)
+            else:
+                converted_money[value_].append((currency, cm))
+        if goal == NIL_UUID and currency != "":
+            all_money[value_].append((currency, m))
     return conversions, converted_money, all_money
