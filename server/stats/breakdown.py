@@ -31,7 +31,7 @@ from server.db.engine import Database
 from server.db.models import events, sessions
 from server.errors import InvalidInput
 from server.stats import dimension_rollups, rollups
-from server.stats.kpis import GoalStats, Kpis, Money, money_list
+from server.stats.kpis import GoalStats, Kpis, Money, money_totals
 from server.stats.ranges import Range
 
 # Dimension -> its sessions column; PAGE is the event's path
@@ -187,7 +187,7 @@ async def breakdown(db: Database, *, site_id: uuid.UUID, by: str, range: Range,
                 if currency is not None:
                     money[value].append((currency, micros))
     rows = [Row(value, seen.get(value, 0), conversions.get(value, 0),
-                money_list(money.get(value, [])))
+                money_totals(money.get(value, [])))
             for value in seen.keys() | conversions.keys()]
     rows.sort(key=lambda row: (-row.visitors, row.value is None, row.value or ""))
     return rows[:first]
@@ -262,7 +262,7 @@ async def filtered_kpis(db: Database, *, site_id: uuid.UUID, range: Range,
         n_sessions = int((await conn.execute(
             select(func.count()).select_from(sessions).where(*started))).scalar_one())
     return Kpis(visitors=visitors, sessions=n_sessions, pageviews=pageviews,
-                conversions=conversions, revenue=money_list(revenue))
+                conversions=conversions, revenue=money_totals(revenue))
 
 
 async def filtered_goal_stats(db: Database, *, site_id: uuid.UUID, range: Range, goals: list,
@@ -282,5 +282,5 @@ async def filtered_goal_stats(db: Database, *, site_id: uuid.UUID, range: Range,
         money: dict[uuid.UUID, list] = {}
         for goal, currency, micros in await conn.execute(revenue):
             money.setdefault(goal, []).append((currency, micros))
-    return [GoalStats(goal, *found.get(goal.id, (0, 0)), money_list(money.get(goal.id, [])))
+    return [GoalStats(goal, *found.get(goal.id, (0, 0)), money_totals(money.get(goal.id, [])))
             for goal in goals]

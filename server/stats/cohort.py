@@ -23,7 +23,7 @@ from server.db.engine import Database
 from server.db.models import events
 from server.errors import InvalidInput
 from server.money import PLACES
-from server.stats.kpis import Money, money_list
+from server.stats.kpis import Money, money_totals
 from server.stats.ranges import DAY_US, Range
 
 DEFAULT_DAYS = 30
@@ -103,8 +103,8 @@ async def cohort(db: Database, *, site_id: uuid.UUID, goal_id: uuid.UUID, range:
         money: dict[int, list] = {0: [], 1: []}
         for converted, currency, micros in await conn.execute(revenue):
             money[int(converted)].append((currency, micros))
-    return Comparison(days, Cohort(counts.get(1, 0), money_list(money[1])),
-                      Cohort(counts.get(0, 0), money_list(money[0])))
+    return Comparison(days, Cohort(counts.get(1, 0), money_totals(money[1])),
+                      Cohort(counts.get(0, 0), money_totals(money[0])))
 
 
 async def live_visitors(db: Database, *, site_id: uuid.UUID, now: int | None = None) -> int:
