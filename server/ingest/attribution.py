@@ -26,6 +26,8 @@ from referer_parser import Referer, load_referers
 from ua_parser import Domain
 from user_agents.parsers import UserAgent, parse_browser, parse_device, parse_operating_system
 
+from server.ingest.normalize import domain_of
+
 DIRECT = "Direct / None"
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 REFERERS_FILE = Path(__file__).with_name("data") / "referers.json"
@@ -69,24 +71,11 @@ def _referers() -> dict:
     return load_referers(str(REFERERS_FILE))
 
 
-def _bare_host(url: str | None) -> str | None:
-    if not url:
-        return None
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return None
-    if not host:
-        return None
-    host = host.rstrip(".")
-    return host[4:] if host.startswith("www.") else host
-
-
 def source_of(referrer: str | None, *, site_domain: str, page_url: str | None = None) -> str:
-    host = _bare_host(referrer)
+    host = domain_of(referrer)
     if host is None:
         return DIRECT
-    own = {_bare_host(f"http://{site_domain}"), _bare_host(page_url)}
+    own = {domain_of(f"http://{site_domain}"), domain_of(page_url)}
     if host in own:
         return DIRECT
     return _named(referrer) or host[:MAX_VALUE]
