@@ -41,6 +41,7 @@ import numpy as np
 from asgi_lifespan import LifespanManager  # noqa: E402
 
 from server.app import create_app  # noqa: E402
+from server.clock import DAY_US, US  # noqa: E402
 from server.db.migrate import upgrade  # noqa: E402
 from server.db.models import SESSION_ATTRIBUTION  # noqa: E402
 from server.settings import Settings  # noqa: E402
@@ -48,7 +49,6 @@ from server.settings import Settings  # noqa: E402
 ADMIN_URL = os.environ.get("GOALPOST_BENCH_POSTGRES_URL") or os.environ.get(
     "GOALPOST_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 TOKEN = "bench-admin-token"
-DAY_US = 86_400 * 1_000_000
 ROUNDS = int(os.environ.get("GOALPOST_BENCH_ROUNDS", "21"))
 
 
@@ -95,14 +95,14 @@ def generate(n_events: int, site_id: uuid.UUID, goals: dict[str, uuid.UUID], now
     day = rng.integers(0, 30, n_sessions)
     hour = rng.choice(24, n_sessions, p=_hour_curve())
     offset = (day * 24 + hour) * 3600 + rng.integers(0, 3600, n_sessions)
-    start = now_us - 30 * DAY_US + offset.astype(np.int64) * 1_000_000
+    start = now_us - 30 * DAY_US + offset.astype(np.int64) * US
     order = np.argsort(start)
     start, sizes, visitor_of = start[order], sizes[order], visitor_of[order]
 
     n_paths = 2000
     path_rank = np.minimum(rng.zipf(1.3, total), n_paths) - 1
     paths = ["/"] + [f"/page/{i}" for i in range(1, n_paths)]
-    gaps = rng.integers(5, 300, total).astype(np.int64) * 1_000_000
+    gaps = rng.integers(5, 300, total).astype(np.int64) * US
     kind = rng.random(total)
     buyer = rng.random(n_sessions) < 0.03
     signer = rng.random(n_sessions) < 0.02

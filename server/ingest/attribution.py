@@ -26,7 +26,7 @@ from referer_parser import Referer, load_referers
 from ua_parser import Domain
 from user_agents.parsers import UserAgent, parse_browser, parse_device, parse_operating_system
 
-from server.ingest.normalize import domain_of
+from server.ingest.facts import domain_of
 
 DIRECT = "Direct / None"
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
