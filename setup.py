@@ -10,6 +10,7 @@ setup(
     + ["server.migrations", "server.migrations.versions", "server.wordpress_plugin"],
     package_dir={"server.migrations": "alembic",
                  "server.wordpress_plugin": "adapters/wordpress/goalpost"},
-    package_data={"server": ["static/*"], "server.migrations": ["script.py.mako"],
+    package_data={"server": ["static/*", "ingest/data/*.json"],
+                  "server.migrations": ["script.py.mako"],
                   "server.wordpress_plugin": ["*.php", "readme.txt", "src/*.php"]},
 )

@@ -18,6 +18,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from server.auth.keys import AdminTokens
 from server.clock import US
 from server.db.engine import create_database
+from server.ingest import attribution
 from server.ingest.batch_store import create_batch_store
 from server.ingest.goal_cache import GoalCache
 from server.ingest.http import EventIngress
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                         max_batch=settings.batch_max_size, retry_after=settings.retry_after_seconds,
                         concurrency=concurrency, on_stored=feed.publish)
         await writer.start()
+        attribution.warm_up()
         app.state.db = db
         app.state.admin = AdminTokens(db, settings.admin_token)
         app.state.writer = writer

@@ -1,4 +1,4 @@
-"""`goalpost serve | migrate | create-site | create-key`."""
+"""`goalpost serve | migrate | create-site | create-key | update-referrers`."""
 
 from __future__ import annotations
 
@@ -119,6 +119,30 @@ def cmd_create_key(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_update_referrers(args, settings: Settings) -> int:
+    """Replace the referrer database (server/ingest/data/referers.json) with Snowplow's latest,
+    or with a file or URL in its JSON or YAML format. Running servers read it at their next
+    start."""
+    import urllib.request
+    from pathlib import Path
+
+    from server.ingest.attribution import REFERERS_FILE, write_referers
+
+    source = args.source
+    try:
+        if "://" in source:
+            with urllib.request.urlopen(source, timeout=60) as answer:  # noqa: S310 - by design
+                text = answer.read().decode("utf-8")
+        else:
+            text = Path(source).read_text(encoding="utf-8")
+        count = write_referers(text, Path(args.output) if args.output else REFERERS_FILE)
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{count} referrers from {source}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="goalpost", description="Goals and conversions analytics")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -147,6 +171,16 @@ def main(argv: list[str] | None = None) -> int:
     key.add_argument("domain")
     key.add_argument("--label")
     key.set_defaults(run=cmd_create_key)
+
+    from server.ingest.attribution import SNOWPLOW_LATEST
+
+    referrers = sub.add_parser("update-referrers",
+                               help="refresh the referrer database from Snowplow's referer-parser")
+    referrers.add_argument("source", nargs="?", default=SNOWPLOW_LATEST,
+                           help="a URL or file in Snowplow's JSON or YAML format "
+                                "(default: Snowplow's latest)")
+    referrers.add_argument("--output", help="where to write it (default: the installed copy)")
+    referrers.set_defaults(run=cmd_update_referrers)
 
     args = parser.parse_args(argv)
     return args.run(args, Settings.from_env())

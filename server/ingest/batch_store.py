@@ -15,7 +15,7 @@ from typing import AsyncIterator, Protocol
 from sqlalchemy import Boolean, and_, bindparam, case, or_, select, tuple_, update
 
 from server.db.engine import Database
-from server.db.models import event_keys, goals, sessions, sites, visitors
+from server.db.models import SESSION_ATTRIBUTION, event_keys, goals, sessions, sites, visitors
 from server.db.models import events as events_table
 from server.db.upsert import insert_ignore, insert_or_touch
 from server.stats import rollups
@@ -31,7 +31,7 @@ EVENT_COLUMNS = (
 )
 SESSION_COLUMNS = (
     "site_id", "id", "visitor_id", "started_at", "last_seen_at", "entry_path", "referrer",
-    "has_converted", "events", "pageviews",
+    "has_converted", "events", "pageviews", *SESSION_ATTRIBUTION,
 )
 
 

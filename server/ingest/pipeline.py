@@ -20,6 +20,7 @@ from server.db.engine import Database
 from server.errors import InvalidInput, NotFound, RateLimited, Unauthorized
 from server.goals.matching import render_prop_value
 from server.goals.model import EventFacts
+from server.ingest.attribution import attribution_of
 from server.ingest.bots import MAX_USER_AGENT, is_bot
 from server.ingest.event import Event
 from server.ingest.forms import form_facts
@@ -170,6 +171,14 @@ def put_facts(ctx: Context, event: Event) -> Event:
     return event
 
 
+def put_attribution(ctx: Context, event: Event) -> Event:
+    # what the session records if this event starts one (the writer decides)
+    event.attribution = attribution_of(url=event.url, referrer=event.referrer,
+                                       site_domain=canonical_domain(event.raw["site"]),
+                                       user_agent=event.user_agent)
+    return event
+
+
 async def put_visitor(ctx: Context, event: Event) -> Event:
     if event.anonymous_id is not None:
         event.visitor_id = event.anonymous_id
@@ -195,7 +204,7 @@ async def match_goal(ctx: Context, event: Event) -> Event:
 
 STEPS: tuple[Step, ...] = (
     limit_rate, parse, validate, put_site, authenticate, put_client, drop_bot, put_facts,
-    put_visitor, match_goal,
+    put_attribution, put_visitor, match_goal,
 )
 
 

@@ -33,8 +33,10 @@ from dataclasses import dataclass
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from server.clock import now_us
+from server.db.models import SESSION_ATTRIBUTION
 from server.errors import Unavailable
 from server.ids import new_id
+from server.ingest.attribution import Attribution
 from server.ingest.batch_store import BatchTx
 from server.ingest.event import Event
 from server.ingest.goal_cache import GoalCache
@@ -84,6 +86,7 @@ class _SessionChange:
     last_seen_at: int
     entry_path: str | None = None
     referrer: str | None = None
+    attribution: Attribution | None = None  # a new session's, from its first event
     has_converted: bool = False
     events: int = 0
     pageviews: int = 0
@@ -268,7 +271,8 @@ class Writer:
                 started = event.occurred_at
                 changes[session_id] = _SessionChange(
                     event.site_id, session_id, event.visitor_id, True, event.occurred_at,
-                    event.occurred_at, entry_path=event.path, referrer=event.referrer)
+                    event.occurred_at, entry_path=event.path, referrer=event.referrer,
+                    attribution=event.attribution)
             elif session_id not in changes:
                 changes[session_id] = _SessionChange(
                     event.site_id, session_id, event.visitor_id, False, event.occurred_at,
@@ -283,7 +287,7 @@ class Writer:
         await tx.write(
             new_sessions=[
                 (c.site_id, c.id, c.visitor_id, c.started_at, c.last_seen_at, c.entry_path,
-                 c.referrer, c.has_converted, c.events, c.pageviews)
+                 c.referrer, c.has_converted, c.events, c.pageviews, *_attribution_row(c))
                 for c in changes.values() if c.is_new],
             extended_sessions=[
                 (c.site_id, c.id, c.started_at, c.last_seen_at, c.has_converted, c.events,
@@ -314,7 +318,8 @@ class Writer:
                         event.site_id, found[0], event.visitor_id, False, at, at)
                 else:
                     chosen = _SessionChange(event.site_id, new_id(), event.visitor_id, True, at,
-                                            at, entry_path=event.path, referrer=event.referrer)
+                                            at, entry_path=event.path, referrer=event.referrer,
+                                            attribution=event.attribution)
                 changes[chosen.id] = chosen
             chosen.add(event)
             event.session_id = chosen.id
@@ -329,6 +334,13 @@ class Writer:
             if event.goals_version < version:
                 event.goals_version, matcher = await self._goals.at_least(event.site_id, version)
                 event.goal = matcher.first_match(event.facts)
+
+
+def _attribution_row(c: _SessionChange) -> tuple:
+    a = c.attribution
+    if a is None:
+        return (None,) * len(SESSION_ATTRIBUTION)
+    return tuple(getattr(a, name) for name in SESSION_ATTRIBUTION)
 
 
 def _event_row(e: Event) -> tuple:

@@ -34,7 +34,14 @@ from server.schema.permissions import (
 from server.schema.scalars import SCALAR_MAP
 from server.schema.sessions import SessionConnection
 from server.schema.sites import Site
-from server.schema.stats import GoalStats, Kpis, TimeseriesBucket
+from server.schema.stats import (
+    BreakdownRow,
+    CohortComparison,
+    GoalStats,
+    Kpis,
+    TimeseriesBucket,
+)
+from server.stats.breakdown import MAX_ROWS
 from server.stats.timeseries import MAX_BUCKETS
 
 MAX_DEPTH = 10
@@ -65,6 +72,13 @@ class Query:
     timeseries: list[TimeseriesBucket] = strawberry.field(resolver=stat_resolvers.timeseries,
                                                           permission_classes=SITE,
                                                           metadata={"max_items": MAX_BUCKETS})
+    breakdown: list[BreakdownRow] = strawberry.field(resolver=stat_resolvers.breakdown,
+                                                     permission_classes=SITE,
+                                                     metadata={"max_items": MAX_ROWS})
+    cohort: CohortComparison = strawberry.field(resolver=stat_resolvers.cohort,
+                                                permission_classes=SITE)
+    live_visitors: int = strawberry.field(resolver=stat_resolvers.live_visitors,
+                                          permission_classes=SITE)
 
 
 @strawberry.type

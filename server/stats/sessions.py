@@ -20,7 +20,7 @@ import simplejson
 from sqlalchemy import and_, exists, func, or_, select
 
 from server.db.engine import Database
-from server.db.models import events, sessions
+from server.db.models import SESSION_ATTRIBUTION, events, sessions
 from server.errors import InvalidInput
 from server.stats.ranges import Range
 
@@ -38,6 +38,16 @@ class SessionRow:
     entry_path: str | None
     referrer: str | None
     has_converted: bool
+    # attribution (server/ingest/attribution.py); None for sessions stored before it
+    source: str | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    utm_term: str | None = None
+    utm_content: str | None = None
+    browser: str | None = None
+    os: str | None = None
+    device: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +106,8 @@ def check_page_size(first: int) -> int:
 
 def _session(r) -> SessionRow:
     return SessionRow(r.site_id, r.id, r.visitor_id, r.started_at, r.last_seen_at, r.entry_path,
-                      r.referrer, bool(r.has_converted))
+                      r.referrer, bool(r.has_converted),
+                      **{name: r._mapping[name] for name in SESSION_ATTRIBUTION})
 
 
 async def sessions_page(db: Database, *, site_id: uuid.UUID, range: Range,
@@ -120,7 +131,7 @@ async def sessions_page(db: Database, *, site_id: uuid.UUID, range: Range,
     page = (
         select(sessions.c.site_id, sessions.c.id, sessions.c.visitor_id, sessions.c.started_at,
                sessions.c.last_seen_at, sessions.c.entry_path, sessions.c.referrer,
-               sessions.c.has_converted)
+               sessions.c.has_converted, *(sessions.c[name] for name in SESSION_ATTRIBUTION))
         .where(*page_where)
         .order_by(sessions.c.started_at.desc(), sessions.c.id.desc())
         .limit(first + 1)

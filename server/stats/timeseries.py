@@ -29,6 +29,7 @@ from server.clock import to_datetime, from_datetime
 from server.db.engine import Database
 from server.db.models import events
 from server.errors import InvalidInput
+from server.stats.breakdown import Filter, Scope
 from server.stats.kpis import Money, money_totals
 from server.stats.ranges import Range
 
@@ -103,7 +104,9 @@ def _bucket_table(db: Database, edges: list[tuple[int, int, int]]):
 
 
 async def timeseries(db: Database, *, site_id: uuid.UUID, tz_name: str, range: Range,
-                     interval: str) -> list[Bucket]:
+                     interval: str, filters: tuple[Filter, ...] = ()) -> list[Bucket]:
+    """`filters`: as in server/stats/breakdown.py (a PAGE filter counts the visitors of its
+    pageviews)."""
     bounds = bucket_bounds(range, tz_name, interval)
     if not bounds:
         return []
@@ -112,16 +115,19 @@ async def timeseries(db: Database, *, site_id: uuid.UUID, tz_name: str, range: R
              for i, (s, e) in enumerate(bounds)]
     buckets = _bucket_table(db, edges)
     join = (events.c.occurred_at >= buckets.c.b_start) & (events.c.occurred_at < buckets.c.b_end)
-    where = [events.c.site_id == site_id, events.c.occurred_at >= range.start,
-             events.c.occurred_at < range.end]
+    scope = Scope(site_id, range, filters)
+    where = scope.events_where()
+    visitor = events.c.visitor_id
+    if scope.visitors_by_events():
+        visitor = case((events.c.type == "pageview", events.c.visitor_id))
     counts = (
-        select(buckets.c.i, func.count(events.c.visitor_id.distinct()),
+        select(buckets.c.i, func.count(visitor.distinct()),
                func.coalesce(func.sum(case((events.c.is_conversion, 1), else_=0)), 0))
-        .select_from(events).join(buckets, join).where(*where).group_by(buckets.c.i)
+        .select_from(scope.source()).join(buckets, join).where(*where).group_by(buckets.c.i)
     )
     revenue = (
         select(buckets.c.i, events.c.revenue_currency, func.sum(events.c.revenue_micros))
-        .select_from(events).join(buckets, join)
+        .select_from(scope.source()).join(buckets, join)
         .where(*where, events.c.revenue_currency.is_not(None))
         .group_by(buckets.c.i, events.c.revenue_currency)
     )
