@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -174,8 +175,8 @@ sessions = Table(
 events = Table(
     "events",
     metadata,
-    Column("site_id", Uuid, primary_key=True),
-    Column("id", Uuid, primary_key=True),
+    Column("site_id", Uuid, nullable=False),
+    Column("id", Uuid, nullable=False),
     Column("session_id", Uuid, nullable=False),
     Column("visitor_id", String(200), nullable=False),
     Column("user_id", String(200)),
@@ -199,6 +200,9 @@ events = Table(
     Column("goal_id", Uuid),
     # whether the matched goal counted as a conversion when the event arrived
     Column("is_conversion", Boolean, nullable=False, server_default="0"),
+    # occurred_at is in the key because PostgreSQL partitions this table by month on it (a
+    # partitioned table's unique indexes must hold the partition key): server/db/partitions.py
+    PrimaryKeyConstraint("site_id", "id", "occurred_at"),
     ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
     CheckConstraint(_in("type", EVENT_TYPES), name="type"),
     CheckConstraint(
@@ -207,6 +211,7 @@ events = Table(
     Index(None, "site_id", "occurred_at"),
     Index(None, "site_id", "session_id", "occurred_at"),
     Index(None, "site_id", "goal_id", "occurred_at"),
+    postgresql_partition_by="RANGE (occurred_at)",
 )
 
 # Idempotency: an event_id is stored once per site, whichever process sees it first.
@@ -233,6 +238,9 @@ rollup_hourly = Table(
     Column("pageviews", BigInteger, nullable=False, server_default="0"),
     Column("conversions", BigInteger, nullable=False, server_default="0"),
     Column("revenue_micros", BigInteger, nullable=False, server_default="0"),
+    # sessions that started in the hour (goal NIL_UUID, currency '' only), kept exact by the
+    # database's triggers on `sessions` (migration 0006), whoever writes sessions
+    Column("sessions", BigInteger, nullable=False, server_default="0"),
     ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
 )
 

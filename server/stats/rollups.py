@@ -38,6 +38,7 @@ from sqlalchemy import bindparam, case, delete, func, literal, select, update
 from server.clock import now_us
 from server.db.models import events as events_table
 from server.db.models import rollup_coverage, rollup_hourly, visitor_sketches
+from server.db.models import sessions as sessions_table
 from server.db.upsert import dialect_insert, insert_ignore, insert_or_touch
 
 NIL_UUID = uuid.UUID(int=0)
@@ -251,12 +252,21 @@ async def apply_batch(conn, batch) -> None:
         {"site_id": s, "since_hour": h} for s, h in coverage_rows(batch)]))
 
 
-async def rebuild(conn, site_id: uuid.UUID) -> None:
-    """Recompute a site's rollups from its stored events (a backfill). Run it while no events
-    of the site are being stored, or run it again afterwards."""
-    for table in (rollup_hourly, visitor_sketches, rollup_coverage):
-        await conn.execute(delete(table).where(table.c.site_id == site_id))
+async def rebuild(conn, site_id: uuid.UUID, before_hour: int | None = None) -> None:
+    """Recompute a site's rollups from its stored events and sessions: every hour, or only the
+    hours before `before_hour` (those before its coverage, e.g. ahead of retention deleting
+    their events). Run it while no events of those hours are being stored, or run it again."""
+    def hours_of(table):
+        return (table.c.site_id == site_id) & (
+            table.c.hour < before_hour if before_hour is not None else True)
+
+    for table in (rollup_hourly, visitor_sketches):
+        await conn.execute(delete(table).where(hours_of(table)))
+    await conn.execute(delete(rollup_coverage).where(rollup_coverage.c.site_id == site_id))
     e = events_table.c
+    mine = e.site_id == site_id
+    if before_hour is not None:
+        mine = mine & (e.occurred_at < before_hour)
     hour = (e.occurred_at - e.occurred_at % HOUR_US)
     conversion = func.sum(case((e.is_conversion, 1), else_=0))
     # counters with SQL (both databases): site-wide, per currency, per goal, per goal+currency
@@ -264,29 +274,42 @@ async def rebuild(conn, site_id: uuid.UUID) -> None:
         select(e.site_id, hour.label("hour"), literal(NIL_UUID, e.site_id.type).label("goal_id"),
                literal("").label("currency"), func.count().label("events"),
                func.sum(case((e.type == "pageview", 1), else_=0)),
-               conversion, literal(0))
-        .where(e.site_id == site_id).group_by(e.site_id, hour),
+               conversion, literal(0), literal(0))
+        .where(mine).group_by(e.site_id, hour),
         select(e.site_id, hour, literal(NIL_UUID, e.site_id.type), e.revenue_currency,
-               literal(0), literal(0), literal(0), func.sum(e.revenue_micros))
-        .where(e.site_id == site_id, e.revenue_currency.is_not(None))
+               literal(0), literal(0), literal(0), func.sum(e.revenue_micros), literal(0))
+        .where(mine, e.revenue_currency.is_not(None))
         .group_by(e.site_id, hour, e.revenue_currency),
         select(e.site_id, hour, e.goal_id, literal(""), func.count(), literal(0), conversion,
-               literal(0))
-        .where(e.site_id == site_id, e.goal_id.is_not(None)).group_by(e.site_id, hour, e.goal_id),
+               literal(0), literal(0))
+        .where(mine, e.goal_id.is_not(None)).group_by(e.site_id, hour, e.goal_id),
         select(e.site_id, hour, e.goal_id, e.revenue_currency, literal(0), literal(0),
-               literal(0), func.sum(e.revenue_micros))
-        .where(e.site_id == site_id, e.goal_id.is_not(None), e.revenue_currency.is_not(None))
+               literal(0), func.sum(e.revenue_micros), literal(0))
+        .where(mine, e.goal_id.is_not(None), e.revenue_currency.is_not(None))
         .group_by(e.site_id, hour, e.goal_id, e.revenue_currency),
     ]
     columns = ["site_id", "hour", "goal_id", "currency", "events", "pageviews", "conversions",
-               "revenue_micros"]
+               "revenue_micros", "sessions"]
     for query in queries:
         await conn.execute(rollup_hourly.insert().from_select(columns, query))
+    # sessions started per hour (kept by triggers from then on), beside the counters above
+    s = sessions_table.c
+    started = s.started_at - s.started_at % HOUR_US
+    started_here = s.site_id == site_id
+    if before_hour is not None:
+        started_here = started_here & (s.started_at < before_hour)
+    upsert = dialect_insert(conn, rollup_hourly).from_select(columns, select(
+        s.site_id, started, literal(NIL_UUID, s.site_id.type), literal(""), literal(0),
+        literal(0), literal(0), literal(0), func.count()).where(started_here)
+        .group_by(s.site_id, started))
+    await conn.execute(upsert.on_conflict_do_update(
+        index_elements=["site_id", "hour", "goal_id", "currency"],
+        set_={"sessions": upsert.excluded.sessions}))
     # sketches in Python, streamed
     sets: dict[tuple, set[str]] = defaultdict(set)
     first = None
     result = await conn.stream(
-        select(e.site_id, e.occurred_at, e.goal_id, e.visitor_id).where(e.site_id == site_id))
+        select(e.site_id, e.occurred_at, e.goal_id, e.visitor_id).where(mine))
     async for part in result.partitions(50_000):
         for key, value in _visitor_sets(part).items():
             sets[key] |= value
@@ -295,8 +318,10 @@ async def rebuild(conn, site_id: uuid.UUID) -> None:
              "sketch": encode(registers(v))} for k, v in sets.items()]
     for start in range(0, len(rows), 5000):
         await conn.execute(visitor_sketches.insert(), rows[start:start + 5000])
-    await conn.execute(rollup_coverage.insert().values(
-        site_id=site_id, since_hour=0 if first is None else first))
+    since = 0 if first is None else first
+    if before_hour is not None:
+        since = min(since, before_hour) if first is not None else before_hour
+    await conn.execute(rollup_coverage.insert().values(site_id=site_id, since_hour=since))
 
 
 # --------------------------------------------------------------------------- reading

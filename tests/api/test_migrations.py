@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from server.db.migrate import downgrade, upgrade
+from server.db.migrate import downgrade, include_name, upgrade
 from server.db.models import metadata
 from tests.support import databases
 
@@ -34,9 +34,11 @@ async def _fresh_url(backend, tmp_path):
 async def _tables_and_diff(url):
     engine = create_async_engine(url)
     async with engine.connect() as conn:
-        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+        tables = await conn.run_sync(lambda c: {t for t in inspect(c).get_table_names()
+                                                 if include_name(t, "table", {})})
         diff = await conn.run_sync(
-            lambda c: compare_metadata(MigrationContext.configure(c), metadata))
+            lambda c: compare_metadata(
+                MigrationContext.configure(c, opts={"include_name": include_name}), metadata))
     await engine.dispose()
     return tables, diff
 

@@ -14,10 +14,13 @@ from tests.api.graphql.conftest import Events, create_goal, iso
 from tests.api.graphql.test_reads import GOAL_STATS, KPIS
 
 
-async def snapshot(db, site_id):
+async def snapshot(db, site_id, *, session_starts=True):
+    """session_starts=False leaves out rollup_hourly.sessions, which the database's triggers
+    keep (apply_batch does not)."""
+    columns = [c for c in rollup_hourly.c if session_starts or c.name != "sessions"]
     async with db.read.connect() as conn:
         counters = sorted(tuple(r) for r in await conn.execute(
-            select(rollup_hourly).where(rollup_hourly.c.site_id == site_id)))
+            select(*columns).where(rollup_hourly.c.site_id == site_id)))
         sketches = {(r.hour, r.goal_id): rollups.decode(r.sketch) for r in await conn.execute(
             select(visitor_sketches).where(visitor_sketches.c.site_id == site_id))}
     return counters, sketches
@@ -46,7 +49,7 @@ async def test_apply_batch_equals_rebuild_and_reads_agree(admin, db, site, clien
 
     async with db.write.begin() as conn:
         await rollups.rebuild(conn, site.id)
-    rebuilt = await snapshot(db, site.id)
+    rebuilt = await snapshot(db, site.id, session_starts=False)
     assert rebuilt[0] and rebuilt[1]
 
     # the same rows, batch by batch, from what ingestion had in hand
@@ -63,7 +66,9 @@ async def test_apply_batch_equals_rebuild_and_reads_agree(admin, db, site, clien
             if e.goal_id else None) for e in stored]
         for start in range(0, len(batch), 7):
             await rollups.apply_batch(conn, batch[start:start + 7])
-    assert await snapshot(db, site.id) == rebuilt
+    assert await snapshot(db, site.id, session_starts=False) == rebuilt
+    async with db.write.begin() as conn:  # the session starts, as the triggers keep them
+        await rollups.rebuild(conn, site.id)
 
     # coverage from the first hour (rebuild's): reads go through the rollups and agree
     async with db.read.connect() as conn:
