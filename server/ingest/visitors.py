@@ -1,34 +1,31 @@
 """Cookieless visitor ids: a hash of site, IP and user agent under a salt that changes every UTC
 day. Salts live in the database so every process and every restart agrees on them; a day's salt
 is deleted two days later, after which its hashes cannot be recomputed. The process that makes a
-day's salt also forgets the session state (visitors rows) idle for more than two days."""
+day's salt also starts the daily maintenance (server/lifecycle/maintenance.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import logging
 import secrets
 import uuid
+from typing import Callable
 
 from sqlalchemy import delete, select
 
 from server.db.engine import Database
 from server.clock import now_us
-from server.db.models import salts, visitors
+from server.db.models import salts
 from server.db.upsert import insert_ignore
-
-log = logging.getLogger("goalpost.visitors")
 
 DAY_US = 86_400 * 1_000_000
 KEEP_DAYS = 2
 
 
 class SaltStore:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, on_new_day: Callable[[], None] | None = None):
         self._db = db
         self._cache: dict[int, bytes] = {}
-        self._tasks: set[asyncio.Task] = set()
+        self._on_new_day = on_new_day
 
     async def salt_for(self, day: int) -> bytes:
         salt = self._cache.get(day)
@@ -46,19 +43,9 @@ class SaltStore:
             )).first()
             salt = (await conn.execute(select(salts.c.salt).where(salts.c.day == day))).scalar_one()
             await conn.execute(delete(salts).where(salts.c.day < day - KEEP_DAYS))
-        if created and day * DAY_US > now_us() - DAY_US:
-            task = asyncio.create_task(self._forget_idle_visitors())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        if created and day * DAY_US > now_us() - DAY_US and self._on_new_day is not None:
+            self._on_new_day()
         return salt
-
-    async def _forget_idle_visitors(self) -> None:
-        try:
-            async with self._db.write.begin() as conn:
-                await conn.execute(delete(visitors).where(
-                    visitors.c.last_seen_at < now_us() - KEEP_DAYS * DAY_US))
-        except Exception:  # housekeeping: the next day tries again
-            log.warning("forgetting idle visitors failed", exc_info=True)
 
 
 def visitor_hash(salt: bytes, site_id: uuid.UUID, ip: str, user_agent: str) -> str:

@@ -96,7 +96,7 @@ def _in_ranges(column, ranges: list[tuple[int, int]]):
 
 
 async def kpis(db: Database, *, site_id: uuid.UUID, range: Range) -> Kpis:
-    async with db.read.connect() as conn:
+    async with db.replica.connect() as conn:
         rolled, raw = rollups.split(range.start, range.end, await rollups.coverage(conn, site_id))
         pageviews = conversions = started = 0
         money_rows: list[tuple[str, int]] = []
@@ -183,7 +183,7 @@ async def goal_stats(db: Database, *, site_id: uuid.UUID, range: Range,
     money: dict[uuid.UUID, list[tuple[str, int]]] = defaultdict(list)
     blobs: dict[uuid.UUID, list[bytes]] = defaultdict(list)
     raw_ids: dict[uuid.UUID, list[str]] = defaultdict(list)
-    async with db.read.connect() as conn:
+    async with db.replica.connect() as conn:
         rolled, raw = rollups.split(range.start, range.end, await rollups.coverage(conn, site_id))
         if rolled is not None:
             h = rollup_hourly.c

@@ -119,7 +119,7 @@ async def sessions_page(db: Database, *, site_id: uuid.UUID, range: Range,
         .order_by(sessions.c.started_at.desc(), sessions.c.id.desc())
         .limit(first + 1)
     )
-    async with db.read.connect() as conn:
+    async with db.replica.connect() as conn:
         rows = [_session(r) for r in await conn.execute(page)] if first else []
         if converted is None and goal_id is None:
             total = await kpis.sessions_started(conn, site_id, range)
@@ -146,7 +146,7 @@ async def events_of_sessions(db: Database, *, keys: list[tuple[uuid.UUID, uuid.U
     )
     wanted = set(keys)
     out: dict[tuple[uuid.UUID, uuid.UUID], list[EventRow]] = {}
-    async with db.read.connect() as conn:
+    async with db.replica.connect() as conn:
         for r in await conn.execute(query):
             key = (r.site_id, r.session_id)
             if key in wanted:
