@@ -74,6 +74,10 @@ class Maintenance:
                      report.partitions_created, report.pruned.partitions_dropped,
                      report.pruned.rows)
 
+    async def finished(self) -> None:
+        """Wait for the runs in the background to end."""
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
     async def stop(self) -> None:
         for task in list(self._tasks):
             task.cancel()

@@ -133,12 +133,14 @@ async def test_a_session_goes_on_across_utc_midnight(client, site, key, db):
 
 
 async def test_the_new_days_salt_forgets_idle_visitors(db, site):
-    """Session state idle for more than two days is deleted when a day's salt is made."""
+    """Session state idle for more than two days is deleted by the maintenance that making a
+    day's salt starts."""
     import uuid as uuid_
     from sqlalchemy import delete, select
     from server.clock import now_us
     from server.db.models import salts, visitors
     from server.ingest.visitors import DAY_US, SaltStore
+    from server.lifecycle.maintenance import Maintenance
 
     day = now_us() // DAY_US
     async with db.write.begin() as conn:
@@ -149,9 +151,10 @@ async def test_the_new_days_salt_forgets_idle_visitors(db, site):
             {"site_id": site.id, "visitor_id": "recent", "session_id": uuid_.uuid4(),
              "last_seen_at": now_us() - DAY_US},
         ])
-    store = SaltStore(db)
+    maintenance = Maintenance(db)
+    store = SaltStore(db, on_new_day=maintenance.run_in_background)
     await store.salt_for(day + 1)  # as if tomorrow had come
-    await asyncio.gather(*store._tasks)
+    await maintenance.finished()
     async with db.read.connect() as conn:
         left = set((await conn.execute(select(visitors.c.visitor_id).where(
             visitors.c.site_id == site.id))).scalars())
