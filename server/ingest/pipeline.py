@@ -7,6 +7,7 @@ last step, and nothing before it writes anything.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Awaitable, Callable
@@ -33,21 +34,27 @@ CARRY_OVER_US = 6 * 3600 * 1_000_000
 
 
 class SiteLookup:
-    """domain -> site id. A site's id never changes, so found ids are kept; unknown domains are
-    asked again every time, so a site created by another process is found at once."""
+    """domain -> site id. Found ids are kept for a minute (a deleted site, or a domain deleted
+    and registered again, is seen by every process within it); unknown domains are asked again
+    every time, so a site created by another process is found at once."""
+
+    KEEP_SECONDS = 60.0
 
     def __init__(self, db: Database):
         self._db = db
-        self._ids: dict[str, uuid.UUID] = {}
+        self._ids: dict[str, tuple[uuid.UUID, float]] = {}
 
     async def find(self, domain: str) -> uuid.UUID | None:
-        site_id = self._ids.get(domain)
-        if site_id is None:
-            site = await get_by_domain(self._db, domain=normalize_domain(domain))
-            if site is None:
-                return None
-            site_id = self._ids[domain] = site.id
-        return site_id
+        found = self._ids.get(domain)
+        now = time.monotonic()
+        if found is not None and found[1] > now:
+            return found[0]
+        site = await get_by_domain(self._db, domain=normalize_domain(domain))
+        if site is None:
+            self._ids.pop(domain, None)
+            return None
+        self._ids[domain] = (site.id, now + self.KEEP_SECONDS)
+        return site.id
 
 
 @dataclass

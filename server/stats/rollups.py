@@ -252,6 +252,36 @@ async def apply_batch(conn, batch) -> None:
         {"site_id": s, "since_hour": h} for s, h in coverage_rows(batch)]))
 
 
+async def subtract(conn, erased: list[tuple], session_starts: list[tuple[uuid.UUID, int]]
+                   ) -> None:
+    """Take erased events and sessions out of the exact counters (sketches keep them: a
+    HyperLogLog register cannot be decremented). erased: (site_id, occurred_at, type, goal_id,
+    is_conversion, revenue_micros, revenue_currency); session_starts: (site_id, started_at)."""
+    deltas = _counter_deltas(erased)
+    started: dict[tuple, int] = defaultdict(int)
+    for site_id, started_at in session_starts:
+        key = (site_id, hour_of(started_at), NIL_UUID, "")
+        started[key] += 1
+        deltas.setdefault(key, [0, 0, 0, 0])  # a session may start in an hour of no erased event
+    if not deltas:
+        return
+    c = rollup_hourly.c
+    await conn.execute(
+        update(rollup_hourly)
+        .where(c.site_id == bindparam("b_site"), c.hour == bindparam("b_hour"),
+               c.goal_id == bindparam("b_goal"), c.currency == bindparam("b_currency"))
+        .values(events=c.events - bindparam("b_events"),
+                pageviews=c.pageviews - bindparam("b_pageviews"),
+                conversions=c.conversions - bindparam("b_conversions"),
+                revenue_micros=c.revenue_micros - bindparam("b_micros"),
+                sessions=c.sessions - bindparam("b_sessions")),
+        [{"b_site": k[0], "b_hour": k[1], "b_goal": k[2], "b_currency": k[3], "b_events": d[0],
+          "b_pageviews": d[1], "b_conversions": d[2], "b_micros": d[3],
+          "b_sessions": started.get(k, 0)}
+         for k, d in sorted(deltas.items(), key=lambda kv: (kv[0][0].bytes, kv[0][1],
+                                                            kv[0][2].bytes, kv[0][3]))])
+
+
 async def rebuild(conn, site_id: uuid.UUID, before_hour: int | None = None) -> None:
     """Recompute a site's rollups from its stored events and sessions: every hour, or only the
     hours before `before_hour` (those before its coverage, e.g. ahead of retention deleting

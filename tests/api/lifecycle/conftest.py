@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api.graphql.conftest import admin, as_token, other_site, site_key  # noqa: F401
 from tests.conftest import make_settings, running_app
 from tests.support import databases
 
