@@ -47,6 +47,8 @@ async def apply(db: Database, *, now_us: int, days: int, rollup_days: int = 0) -
     pruned = Pruned()
     if days > 0:
         cutoff = now_us - days * DAY_US
+        for table in ("events", "sessions", "event_keys"):
+            pruned.add(table, 0)
         for site_id in await _site_ids(db):
             if await _complete_rollups(db, site_id, cutoff):
                 pruned.sites_rebuilt += 1
