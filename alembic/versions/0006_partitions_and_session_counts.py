@@ -1,5 +1,5 @@
 """events partitioned by month (PostgreSQL), occurred_at in its key; sessions started per hour
-in rollup_hourly, kept exact by triggers on sessions
+in rollup_hourly, kept exact by triggers on sessions; daily visitor sketches
 
 Revision ID: 0006
 Revises: 0003
@@ -186,10 +186,23 @@ def upgrade() -> None:
     else:
         for statement in SQLITE_TRIGGERS:
             op.execute(statement)
+    op.create_table(
+        "visitor_sketches_daily",
+        sa.Column("site_id", sa.Uuid(), nullable=False),
+        sa.Column("day", sa.BigInteger(), nullable=False),
+        sa.Column("goal_id", sa.Uuid(), nullable=False),
+        sa.Column("sketch", sa.LargeBinary(), nullable=False),
+        sa.Column("source_rows", sa.BigInteger(), nullable=False),
+        sa.Column("source_xmin", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["site_id"], ["sites.id"],
+                                name=op.f("fk_visitor_sketches_daily_site_id"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("site_id", "day", "goal_id", name=op.f("pk_visitor_sketches_daily")),
+    )
 
 
 def downgrade() -> None:
     pg = op.get_bind().dialect.name == "postgresql"
+    op.drop_table("visitor_sketches_daily")
     op.execute("DROP TRIGGER IF EXISTS sessions_started_insert" + (" ON sessions" if pg else ""))
     op.execute("DROP TRIGGER IF EXISTS sessions_started_update" + (" ON sessions" if pg else ""))
     if pg:

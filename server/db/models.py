@@ -256,6 +256,22 @@ visitor_sketches = Table(
     ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
 )
 
+# One UTC day's visitor sketch, merged from its hourly sketches by the daily maintenance
+# (PostgreSQL), so that a month is 30 sketches to merge rather than 720. It stands for the day
+# only while the hourly rows are exactly those it was made from: source_rows and source_xmin
+# (the count and the sum of their xmin) are compared at every read.
+visitor_sketches_daily = Table(
+    "visitor_sketches_daily",
+    metadata,
+    Column("site_id", Uuid, primary_key=True),
+    Column("day", BigInteger, primary_key=True),
+    Column("goal_id", Uuid, primary_key=True),
+    Column("sketch", LargeBinary, nullable=False),
+    Column("source_rows", BigInteger, nullable=False),
+    Column("source_xmin", BigInteger, nullable=False),
+    ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+)
+
 # From which hour on a site's rollups are complete; hours before it are read from events.
 rollup_coverage = Table(
     "rollup_coverage",

@@ -2,8 +2,10 @@
 visitor salt (server/ingest/visitors.py), and by `goalpost maintain` (e.g. from cron):
 
 1. events partitions for this month and the next ones (PostgreSQL; server/db/partitions.py);
-2. visitor rows (session state) idle for more than two days are forgotten;
-3. retention (server/lifecycle/retention.py), when GOALPOST_RETENTION_DAYS or
+2. the hourly visitor sketches of each ended day merged into a daily one (PostgreSQL;
+   server/stats/rollups.py), so a month's distinct visitors merge 30 sketches, not 720;
+3. visitor rows (session state) idle for more than two days are forgotten;
+4. retention (server/lifecycle/retention.py), when GOALPOST_RETENTION_DAYS or
    GOALPOST_ROLLUP_RETENTION_DAYS is set.
 
 Safe to run in several processes at once: partition changes and rollup rebuilds take one
@@ -23,6 +25,7 @@ from server.db import partitions
 from server.db.engine import Database
 from server.db.models import visitors
 from server.lifecycle import retention
+from server.stats import rollups
 
 log = logging.getLogger("goalpost.maintenance")
 
@@ -33,6 +36,7 @@ IDLE_VISITOR_DAYS = 2
 @dataclass
 class Report:
     partitions_created: list[str] = field(default_factory=list)
+    days_compacted: int = 0
     idle_visitors_forgotten: int = 0
     pruned: retention.Pruned = field(default_factory=retention.Pruned)
 
@@ -50,6 +54,8 @@ class Maintenance:
         if not self._db.is_sqlite:
             async with self._db.write.begin() as conn:
                 report.partitions_created = await partitions.ensure(conn, now)
+            async with self._db.write.begin() as conn:
+                report.days_compacted = await rollups.compact_days(conn, now)
         async with self._db.write.begin() as conn:
             report.idle_visitors_forgotten = (await conn.execute(delete(visitors).where(
                 visitors.c.last_seen_at < now - IDLE_VISITOR_DAYS * DAY_US))).rowcount

@@ -24,7 +24,9 @@ from sqlalchemy import delete, func, select, text, tuple_
 
 from server.db import partitions
 from server.db.engine import Database
-from server.db.models import event_keys, events, rollup_hourly, sessions, sites, visitor_sketches
+from server.db.models import (
+    event_keys, events, rollup_hourly, sessions, sites, visitor_sketches, visitor_sketches_daily,
+)
 from server.stats import rollups
 
 log = logging.getLogger("goalpost.retention")
@@ -66,6 +68,9 @@ async def apply(db: Database, *, now_us: int, days: int, rollup_days: int = 0) -
             for table in (rollup_hourly, visitor_sketches):
                 pruned.add(table.name, await delete_in_batches(
                     db, table, (table.c.site_id == site_id) & (table.c.hour < cutoff)))
+            daily = visitor_sketches_daily
+            pruned.add(daily.name, await delete_in_batches(
+                db, daily, (daily.c.site_id == site_id) & (daily.c.day < cutoff)))
     return pruned
 
 

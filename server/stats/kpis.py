@@ -40,7 +40,7 @@ from decimal import Decimal
 from sqlalchemy import case, func, or_, select
 
 from server.db.engine import Database
-from server.db.models import events, rollup_hourly, sessions, visitor_sketches
+from server.db.models import events, rollup_hourly, sessions
 from server.goals import service as goals_service
 from server.goals.service import GoalRecord
 from server.money import to_decimal
@@ -115,10 +115,8 @@ async def kpis(db: Database, *, site_id: uuid.UUID, range: Range) -> Kpis:
                     started += int(n_started or 0)
                 else:
                     money_rows.append((currency, micros))
-            s = visitor_sketches.c
-            blobs = list((await conn.execute(
-                select(s.sketch).where(s.site_id == site_id, s.goal_id == rollups.NIL_UUID,
-                                       s.hour >= rolled[0], s.hour < rolled[1]))).scalars())
+            blobs = (await rollups.sketches(conn, site_id, *rolled, site_wide=True)
+                     ).get(rollups.NIL_UUID, [])
         where = (events.c.site_id == site_id) & _in_ranges(events.c.occurred_at, raw) \
             if raw else None
         if raw:
@@ -196,12 +194,7 @@ async def goal_stats(db: Database, *, site_id: uuid.UUID, range: Range,
                     counts[goal_id] += int(n or 0)
                 else:
                     money[goal_id].append((currency, micros))
-            s = visitor_sketches.c
-            for goal_id, blob in await conn.execute(
-                    select(s.goal_id, s.sketch).where(
-                        s.site_id == site_id, s.goal_id != rollups.NIL_UUID,
-                        s.hour >= rolled[0], s.hour < rolled[1])):
-                blobs[goal_id].append(blob)
+            blobs = await rollups.sketches(conn, site_id, *rolled, site_wide=False)
         if raw:
             where = ((events.c.site_id == site_id) & _in_ranges(events.c.occurred_at, raw)
                      & events.c.goal_id.is_not(None))

@@ -33,16 +33,18 @@ from collections import defaultdict
 from typing import Iterable
 
 import numpy as np
-from sqlalchemy import bindparam, case, delete, func, literal, select, update
+from sqlalchemy import Uuid, bindparam, case, delete, func, literal, select, text, update
 
 from server.clock import now_us
 from server.db.models import events as events_table
 from server.db.models import rollup_coverage, rollup_hourly, visitor_sketches
+from server.db.models import visitor_sketches_daily
 from server.db.models import sessions as sessions_table
 from server.db.upsert import dialect_insert, insert_ignore, insert_or_touch
 
 NIL_UUID = uuid.UUID(int=0)
 HOUR_US = 3600 * 1_000_000
+DAY_US = 24 * HOUR_US
 P = 14
 M = 1 << P
 _LOW_BITS = 64 - P
@@ -352,6 +354,101 @@ async def rebuild(conn, site_id: uuid.UUID, before_hour: int | None = None) -> N
     if before_hour is not None:
         since = min(since, before_hour) if first is not None else before_hour
     await conn.execute(rollup_coverage.insert().values(site_id=site_id, since_hour=since))
+
+
+# --------------------------------------------------------------------------- daily sketches
+# PostgreSQL: a day's hourly sketches merged into one row by the daily maintenance. A row is
+# used only while the hourly rows it was made from are unchanged (their count and the sum of
+# their xmin, which every UPDATE or re-insert moves), so a late event merged into an hourly
+# sketch of a compacted day is never lost: that day is read hour by hour until the next
+# compaction.
+
+_HOURLY_SOURCES = """
+  SELECT site_id, hour - hour % :day AS day, goal_id, count(*) AS n,
+         sum(xmin::text::bigint) AS fp
+  FROM visitor_sketches"""
+
+_STALE_DAYS = text(f"""
+SELECT h.site_id, h.day, h.goal_id FROM ({_HOURLY_SOURCES} WHERE hour < :closed
+  GROUP BY 1, 2, 3) h
+LEFT JOIN visitor_sketches_daily d
+  ON d.site_id = h.site_id AND d.day = h.day AND d.goal_id = h.goal_id
+WHERE d.site_id IS NULL OR d.source_rows <> h.n OR d.source_xmin <> h.fp
+ORDER BY 1, 2, 3""")
+
+_DAY_SOURCES = text("""
+SELECT sketch, xmin::text::bigint AS x FROM visitor_sketches
+WHERE site_id = :site AND goal_id = :goal AND hour >= :d AND hour < :d + :day""").bindparams(
+    bindparam("site", type_=Uuid), bindparam("goal", type_=Uuid))
+
+# The sketches of [h0, h1): a current daily row for each whole day that has one, the hourly
+# rows for the rest; one statement.
+_SKETCHES = text(f"""
+WITH hourly AS ({_HOURLY_SOURCES}
+  WHERE site_id = :site AND (goal_id = :nil) = :site_wide AND hour >= :d0 AND hour < :d1
+  GROUP BY 1, 2, 3
+), current AS (
+  SELECT d.day, d.goal_id, d.sketch FROM visitor_sketches_daily d
+  JOIN hourly h ON h.day = d.day AND h.goal_id = d.goal_id
+  WHERE d.site_id = :site AND d.day >= :d0 AND d.day < :d1
+    AND d.source_rows = h.n AND d.source_xmin = h.fp
+)
+SELECT goal_id, sketch FROM current
+UNION ALL
+SELECT s.goal_id, s.sketch FROM visitor_sketches s
+WHERE s.site_id = :site AND (s.goal_id = :nil) = :site_wide AND s.hour >= :h0 AND s.hour < :h1
+  AND NOT EXISTS (SELECT 1 FROM current c
+                  WHERE c.day = s.hour - s.hour % :day AND c.goal_id = s.goal_id)""").bindparams(
+    bindparam("site", type_=Uuid), bindparam("nil", type_=Uuid))
+
+
+def encode_registers(regs: np.ndarray) -> bytes:
+    """A dense register array as a sparse sketch blob."""
+    at = np.nonzero(regs)[0]
+    out = np.empty(len(at), dtype=_PAIR)
+    out["i"], out["v"] = at, regs[at]
+    return out.tobytes()
+
+
+async def compact_days(conn, now: int) -> int:
+    """Merge the hourly sketches of every day that ended over an hour ago and has no current
+    daily row (PostgreSQL). Returns how many daily rows were written."""
+    if conn.dialect.name != "postgresql":
+        return 0
+    closed = hour_of(now - HOUR_US)
+    closed -= closed % DAY_US
+    stale = (await conn.execute(_STALE_DAYS, {"day": DAY_US, "closed": closed})).all()
+    for site_id, day, goal_id in stale:
+        rows = (await conn.execute(_DAY_SOURCES, {"site": site_id, "goal": goal_id, "d": day,
+                                                  "day": DAY_US})).all()
+        stmt = dialect_insert(conn, visitor_sketches_daily).values(
+            site_id=site_id, day=day, goal_id=goal_id,
+            sketch=encode_registers(merged(r.sketch for r in rows)),
+            source_rows=len(rows), source_xmin=sum(int(r.x) for r in rows))
+        await conn.execute(stmt.on_conflict_do_update(
+            index_elements=["site_id", "day", "goal_id"],
+            set_={c: stmt.excluded[c] for c in ("sketch", "source_rows", "source_xmin")}))
+    return len(stale)
+
+
+async def sketches(conn, site_id: uuid.UUID, h0: int, h1: int, *, site_wide: bool
+                   ) -> dict[uuid.UUID, list[bytes]]:
+    """goal_id -> the sketches covering the whole hours [h0, h1): the site's (NIL_UUID) when
+    site_wide, else every goal's."""
+    out: dict[uuid.UUID, list[bytes]] = defaultdict(list)
+    d0, d1 = h0 + (-h0) % DAY_US, h1 - h1 % DAY_US
+    if conn.dialect.name == "postgresql" and d0 < d1:
+        rows = await conn.execute(_SKETCHES, {
+            "site": site_id, "nil": NIL_UUID, "site_wide": site_wide, "day": DAY_US,
+            "d0": d0, "d1": d1, "h0": h0, "h1": h1})
+    else:
+        s = visitor_sketches.c
+        rows = await conn.execute(select(s.goal_id, s.sketch).where(
+            s.site_id == site_id, (s.goal_id == NIL_UUID) if site_wide else (s.goal_id != NIL_UUID),
+            s.hour >= h0, s.hour < h1))
+    for goal_id, blob in rows:
+        out[goal_id].append(blob)
+    return out
 
 
 # --------------------------------------------------------------------------- reading
