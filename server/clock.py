@@ -6,6 +6,8 @@ import time
 from datetime import datetime, timezone
 
 US = 1_000_000
+HOUR_US = 3600 * US
+DAY_US = 24 * HOUR_US
 
 
 def now_us() -> int:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete
 
-from server.clock import now_us
+from server.clock import DAY_US, now_us
 from server.db import partitions
 from server.db.engine import Database
 from server.db.models import visitors
@@ -29,7 +29,6 @@ from server.stats import rollups
 
 log = logging.getLogger("goalpost.maintenance")
 
-DAY_US = 86_400 * 1_000_000
 IDLE_VISITOR_DAYS = 2
 
 

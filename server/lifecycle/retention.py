@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select, text, tuple_
 
+from server.clock import DAY_US
 from server.db import partitions
 from server.db.engine import Database
 from server.db.models import (
@@ -31,7 +32,6 @@ from server.stats import rollups
 
 log = logging.getLogger("goalpost.retention")
 
-DAY_US = 86_400 * 1_000_000
 BATCH = 5_000
 
 
