@@ -12,6 +12,8 @@ from server.goals.model import FIELDS_FOR_GOAL_TYPE, VALUELESS_OPERATORS, Condit
 
 HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 MAX_CONDITIONS = 20
+# Every event is tried against its site's goals; a dashboard lists them all on one page.
+MAX_GOALS_PER_SITE = 200
 MAX_VALUE = 1000
 DEFAULT_BADGE_COLOR = "#4F46E5"
 

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
+from server.auth.bearer import MalformedAuthorization, bearer_token
 from server.auth.keys import AdminTokens, authenticate_key
 from server.clock import now_us
 from server.db.engine import Database
@@ -102,13 +103,12 @@ async def put_site(ctx: Context, event: Event) -> Event:
 
 
 async def authenticate(ctx: Context, event: Event) -> Event:
-    header = event.request.authorization
-    if header is None:
-        return event
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    try:
+        token = bearer_token(event.request.authorization)
+    except MalformedAuthorization:
         _reject_key(ctx, event, "Authorization must be 'Bearer <site API key>'")
+    if token is None:
+        return event
     if await ctx.admin.is_admin(token):
         event.trusted = True
         return event

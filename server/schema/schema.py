@@ -14,6 +14,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from server.goals.validation import MAX_GOALS_PER_SITE
 from server.resolvers import erasure as erasure_resolvers
 from server.resolvers import goals as goal_resolvers
 from server.resolvers import keys as key_resolvers
@@ -22,10 +23,10 @@ from server.resolvers import sites as site_resolvers
 from server.resolvers import stats as stat_resolvers
 from server.schema.erasure import VisitorErasure
 from server.schema.errors import log_unexpected
+from server.schema.guards import CostLimit, OneOperation, StorableText
 from server.schema.goals import Goal, MatchResult
 from server.schema.keys import ApiKey, CreatedApiKey
 from server.schema.permissions import (
-    CanAccessApiKey,
     CanAccessGoal,
     CanAccessSite,
     IsAdmin,
@@ -35,40 +36,47 @@ from server.schema.scalars import SCALAR_MAP
 from server.schema.sessions import SessionConnection
 from server.schema.sites import Site
 from server.schema.stats import GoalStats, Kpis, TimeseriesBucket
+from server.stats.timeseries import MAX_BUCKETS
 
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
 MAX_ALIASES = 30
 
+# the sizes the cost limit assumes for lists the server caps (server/schema/guards.py)
+GOAL_LIST = {"max_items": MAX_GOALS_PER_SITE}
+
 AUTH = [IsAuthenticated]
 SITE = [IsAuthenticated, CanAccessSite]
+ADMIN = [IsAuthenticated, IsAdmin]
 
 
 @strawberry.type
 class Query:
     sites: list[Site] = strawberry.field(resolver=site_resolvers.sites, permission_classes=AUTH)
     site: Site | None = strawberry.field(resolver=site_resolvers.site, permission_classes=SITE)
-    goals: list[Goal] = strawberry.field(resolver=goal_resolvers.goals, permission_classes=SITE)
+    goals: list[Goal] = strawberry.field(resolver=goal_resolvers.goals, permission_classes=SITE,
+                                         metadata=GOAL_LIST)
     kpis: Kpis = strawberry.field(resolver=stat_resolvers.kpis, permission_classes=SITE)
     goal_stats: list[GoalStats] = strawberry.field(resolver=stat_resolvers.goal_stats,
-                                                   permission_classes=SITE)
+                                                   permission_classes=SITE, metadata=GOAL_LIST)
     sessions: SessionConnection = strawberry.field(resolver=session_resolvers.sessions,
                                                    permission_classes=SITE)
     test_event: MatchResult = strawberry.field(resolver=goal_resolvers.test_event,
                                                permission_classes=SITE)
     timeseries: list[TimeseriesBucket] = strawberry.field(resolver=stat_resolvers.timeseries,
-                                                          permission_classes=SITE)
+                                                          permission_classes=SITE,
+                                                          metadata={"max_items": MAX_BUCKETS})
 
 
 @strawberry.type
 class Mutation:
     create_site: Site = strawberry.field(resolver=site_resolvers.create_site,
-                                         permission_classes=[IsAuthenticated, IsAdmin])
+                                         permission_classes=ADMIN)
+    # admin only (contract §4): a leaked key must not mint keys that outlive its revocation
     create_api_key: CreatedApiKey = strawberry.field(resolver=key_resolvers.create_api_key,
-                                                     permission_classes=SITE)
+                                                     permission_classes=ADMIN)
     revoke_api_key: ApiKey = strawberry.field(resolver=key_resolvers.revoke_api_key,
-                                              permission_classes=[IsAuthenticated,
-                                                                  CanAccessApiKey])
+                                              permission_classes=ADMIN)
     create_goal: Goal = strawberry.field(resolver=goal_resolvers.create_goal,
                                          permission_classes=SITE)
     update_goal: Goal = strawberry.field(resolver=goal_resolvers.update_goal,
@@ -103,6 +111,10 @@ schema = Schema(
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        # refusals before any resolver runs; Query, Mutation and Subscription alike
+        OneOperation,
+        StorableText,
+        CostLimit,
     ],
 )
 

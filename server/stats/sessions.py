@@ -74,10 +74,17 @@ def encode_cursor(started_at: int, session_id: uuid.UUID) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[int, uuid.UUID]:
+    """Refuses what encode_cursor cannot have made, forged ones included: a started_at must
+    fit the BIGINT column it is compared with."""
     try:
+        if len(cursor) > 128:
+            raise ValueError(cursor)
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         started, _, hex_id = raw.partition(":")
-        return int(started), uuid.UUID(hex=hex_id)
+        started_at = int(started)
+        if not -2**63 <= started_at < 2**63:
+            raise ValueError(started)
+        return started_at, uuid.UUID(hex=hex_id)
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise InvalidInput("after is not a cursor of this connection", field="after") from None
 

@@ -12,7 +12,7 @@ from server.sites import service as sites
 from tests.conftest import BROWSER_UA, make_settings, running_app
 from tests.support.server_process import ServerProcess
 from tests.support.store import count_events, stored_events
-from tests.support.tcpproxy import TcpProxy
+from tests.support.tcpproxy import proxy_in_front_of
 
 
 async def test_every_202_survives_a_hard_kill(database_url, db, site):
@@ -53,10 +53,7 @@ async def test_every_202_survives_a_hard_kill(database_url, db, site):
 
 
 async def test_503_while_postgres_is_unreachable_then_recovers(postgres_url):
-    target = make_url(postgres_url)
-    proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432)
-    await proxy.start()
-    via_proxy = postgres_url.replace(f":{target.port or 5432}/", f":{proxy.port}/")
+    proxy, via_proxy = await proxy_in_front_of(postgres_url)
     async with running_app(make_settings(via_proxy)) as (app, c):
         db = app.state.db
         site = await sites.create(db, domain=f"down-{uuid.uuid4().hex[:8]}.example")
