@@ -10,7 +10,7 @@ PostgreSQL one site with N events (default 1M, made to scale to 10M) over the la
 * event mix: pageviews, outbound clicks, form submissions, custom events; ~3 % of sessions
   buy ("Purchase", revenue in USD / EUR / GBP), some sign up; events carry the goal ids the
   matcher would have recorded and sessions `has_converted` consistent with them;
-* the rollups rebuilt from them (server.stats.rollups.rebuild), as ingestion would have kept them.
+* the rollups rebuilt from them (server.ingest.rollups.rebuild), as ingestion would have kept them.
 
 Then, through the real endpoint (the ASGI app with its lifespan, over httpx), the median of
 kpis, goalStats and the first sessions page (20 sessions with their events and goals), next to
@@ -72,7 +72,7 @@ CURVE = (2, 1, 1, 1, 1, 2, 3, 5, 7, 8, 8, 8, 8, 8, 9, 9, 9, 8, 7, 6, 5, 4, 3, 2)
 HOURS = "ARRAY[" + ",".join(str(h) for h, w in enumerate(CURVE) for _ in range(w)) + "]"
 N_PATHS = 2000
 # a Zipf-like rank 1..N_PATHS: rank 1 is "/", rank k "/page/<k-1>"; "/page/1" is the pricing page
-PATH = (f"(CASE WHEN r.rank = 1 THEN '/' ELSE '/page/' || (r.rank - 1) END)")
+PATH = "(CASE WHEN r.rank = 1 THEN '/' ELSE '/page/' || (r.rank - 1) END)"
 RANK = f"floor(exp(power(random(), 2.5) * ln({N_PATHS})))::int"
 
 
@@ -239,7 +239,7 @@ async def generate(url: str, n_events: int) -> None:
     from server.db.engine import create_database
     from server.goals import service as goals
     from server.sites import service as sites
-    from server.stats import rollups
+    from server.ingest import rollups
 
     db = create_database(url)
     site = await sites.create(db, domain="bench.example", timezone="Europe/Berlin")

@@ -8,6 +8,8 @@ sum exactly and identically on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -224,7 +226,10 @@ event_keys = Table(
     Column("created_at", BigInteger, nullable=False),
 )
 
-# --- read rollups (migration 0002), maintained at ingestion by server.stats.rollups ----------
+# --- read rollups (migration 0002), maintained at ingestion by server.ingest.rollups ----------
+# goal_id NIL_UUID: the row of the site's events as a whole
+NIL_UUID = uuid.UUID(int=0)
+
 # Hours are UTC hour starts in microseconds. goal_id NIL_UUID = the site's events as a whole;
 # currency '' = no currency (the counters), else revenue_micros of that currency.
 rollup_hourly = Table(

@@ -18,7 +18,7 @@ from server.db.engine import Database
 from server.db.models import event_keys, goals, sessions, sites, visitors
 from server.db.models import events as events_table
 from server.db.upsert import insert_ignore, insert_or_touch
-from server.stats import rollups
+from server.ingest import rollups
 
 VisitorKey = tuple[uuid.UUID, str]
 EventKey = tuple[uuid.UUID, str]
@@ -57,7 +57,7 @@ class BatchTx(Protocol):
         """new_sessions: SESSION_COLUMNS order; extended_sessions: (site_id, id, first_seen,
         last_seen, converted, events, pageviews); visitor_moves: (site_id, visitor_id,
         session_id, last_seen_at); events: EVENT_COLUMNS order; and the batch's events are
-        added to the read rollups (server/stats/rollups.py)."""
+        added to the read rollups (server/ingest/rollups.py)."""
 
 
 class SqlBatchStore:

@@ -12,7 +12,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from server.ingest.batch_store import EVENT_COLUMNS, SESSION_COLUMNS
-from server.stats import rollups
+from server.ingest import rollups
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -164,7 +164,7 @@ _n6 = _n5 + len(_COUNTER_TYPES)
 _n7 = _n6 + len(_SKETCH_TYPES)
 
 # Everything a batch writes, in one statement: new sessions, longer sessions, where each
-# visitor is now, the events, and the read rollups (server/stats/rollups.py). No row is touched
+# visitor is now, the events, and the read rollups (server/ingest/rollups.py). No row is touched
 # twice, which one statement requires.
 _WRITE = f"""
 WITH new_sessions AS (

@@ -27,7 +27,7 @@ from server.clock import now_us, to_datetime
 from server.db.engine import Database
 from server.db.models import event_keys, events, metadata, sessions, sites, visitors
 from server.errors import InvalidInput, NotFound
-from server.stats import rollups
+from server.ingest import rollups
 
 log = logging.getLogger("goalpost.audit")
 

@@ -3,7 +3,7 @@ visitor salt (server/ingest/visitors.py), and by `goalpost maintain` (e.g. from 
 
 1. events partitions for this month and the next ones (PostgreSQL; server/db/partitions.py);
 2. the hourly visitor sketches of each ended day merged into a daily one (PostgreSQL;
-   server/stats/rollups.py), so a month's distinct visitors merge 30 sketches, not 720;
+   server/ingest/rollups.py), so a month's distinct visitors merge 30 sketches, not 720;
 3. visitor rows (session state) idle for more than two days are forgotten;
 4. retention (server/lifecycle/retention.py), when GOALPOST_RETENTION_DAYS or
    GOALPOST_ROLLUP_RETENTION_DAYS is set.
@@ -25,7 +25,7 @@ from server.db import partitions
 from server.db.engine import Database
 from server.db.models import visitors
 from server.lifecycle import retention
-from server.stats import rollups
+from server.ingest import rollups
 
 log = logging.getLogger("goalpost.maintenance")
 

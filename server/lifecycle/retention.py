@@ -28,7 +28,9 @@ from server.db.engine import Database
 from server.db.models import (
     event_keys, events, rollup_hourly, sessions, sites, visitor_sketches, visitor_sketches_daily,
 )
-from server.stats import rollups
+from server.clock import hour_of
+from server.ingest import rollups
+from server.stats.rollups import coverage
 
 log = logging.getLogger("goalpost.retention")
 
@@ -63,7 +65,7 @@ async def apply(db: Database, *, now_us: int, days: int, rollup_days: int = 0) -
             pruned.add("event_keys", await delete_in_batches(
                 db, event_keys, (k.site_id == site_id) & (k.created_at < cutoff)))
     if rollup_days > 0:
-        cutoff = rollups.hour_of(now_us - rollup_days * DAY_US)
+        cutoff = hour_of(now_us - rollup_days * DAY_US)
         for site_id in await _site_ids(db):
             for table in (rollup_hourly, visitor_sketches):
                 pruned.add(table.name, await delete_in_batches(
@@ -84,7 +86,7 @@ async def _complete_rollups(db: Database, site_id: uuid.UUID, cutoff: int) -> bo
     are about to go. True when it did."""
     async with db.write.begin() as conn:
         await _lock(conn)
-        since = await rollups.coverage(conn, site_id)
+        since = await coverage(conn, site_id)
         oldest = (await conn.execute(select(func.min(events.c.occurred_at))
                                      .where(events.c.site_id == site_id))).scalar()
         if oldest is None or oldest >= cutoff or (since is not None and oldest >= since):

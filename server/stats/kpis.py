@@ -44,6 +44,7 @@ from server.db.models import events, rollup_hourly, sessions
 from server.goals import service as goals_service
 from server.goals.service import GoalRecord
 from server.money import to_decimal
+from server.db import hll
 from server.stats import rollups
 from server.stats.ranges import Range
 
@@ -142,7 +143,7 @@ async def kpis(db: Database, *, site_id: uuid.UUID, range: Range) -> Kpis:
             if where is not None:
                 extra = (await conn.execute(
                     select(events.c.visitor_id).distinct().where(where))).scalars().all()
-            visitors = rollups.estimate(rollups.merged(blobs, extra))
+            visitors = hll.estimate(hll.merged(blobs, extra))
     return Kpis(visitors=visitors, sessions=started, pageviews=pageviews,
                 conversions=conversions, revenue=money_totals(money_rows))
 
@@ -221,7 +222,7 @@ async def goal_stats(db: Database, *, site_id: uuid.UUID, range: Range,
         if rolled is None:
             visitors = exact_visitors.get(goal.id, 0)
         else:
-            visitors = rollups.estimate(rollups.merged(blobs.get(goal.id, ()),
+            visitors = hll.estimate(hll.merged(blobs.get(goal.id, ()),
                                                        raw_ids.get(goal.id, ())))
         out.append(GoalStats(goal, counts.get(goal.id, 0), visitors,
                              money_totals(money.get(goal.id, []))))

@@ -13,7 +13,9 @@ from server.clock import from_datetime
 
 from server.db.models import visitor_sketches_daily
 from server.lifecycle.maintenance import Maintenance
-from server.stats import rollups
+from server.db import hll
+from server.db.models import NIL_UUID
+from server.ingest import rollups
 from tests.api.graphql.conftest import Events, create_goal, iso
 from tests.api.graphql.test_reads import GOAL_STATS, KPIS
 
@@ -50,8 +52,8 @@ async def test_daily_sketches_answer_as_the_hourly_ones(admin, client, site, db)
         d = visitor_sketches_daily.c
         async with db.write.begin() as conn:
             await conn.execute(update(visitor_sketches_daily).where(
-                d.site_id == site.id, d.goal_id == rollups.NIL_UUID, d.day == from_datetime(first)
-            ).values(sketch=rollups.encode(rollups.registers(f"x{i}" for i in range(500)))))
+                d.site_id == site.id, d.goal_id == NIL_UUID, d.day == from_datetime(first)
+            ).values(sketch=hll.encode(hll.registers(f"x{i}" for i in range(500)))))
         assert (await read())[0]["kpis"]["visitors"] > 400
         async with db.write.begin() as conn:
             await conn.execute(delete(visitor_sketches_daily).where(d.site_id == site.id))

@@ -10,7 +10,7 @@ import uuid
 from sqlalchemy import inspect, select, text
 
 from server.db.models import rollup_hourly
-from server.stats import rollups
+from server.ingest import rollups
 from tests.api.graphql.conftest import Events, create_goal, hours_ago
 from tests.api.graphql.test_reads import KPIS
 

@@ -10,7 +10,9 @@ from sqlalchemy import select
 
 from server.clock import from_datetime
 from server.db.models import rollup_hourly
-from server.stats import rollups
+from server.clock import HOUR_US
+from server.db.models import NIL_UUID
+from server.ingest import rollups
 from tests.api.graphql.conftest import Events
 
 
@@ -18,7 +20,7 @@ async def session_starts(db, site_id) -> dict[int, int]:
     c = rollup_hourly.c
     async with db.write.connect() as conn:
         return {hour: n for hour, n in await conn.execute(
-            select(c.hour, c.sessions).where(c.site_id == site_id, c.goal_id == rollups.NIL_UUID,
+            select(c.hour, c.sessions).where(c.site_id == site_id, c.goal_id == NIL_UUID,
                                              c.currency == "")) if n}
 
 
@@ -33,7 +35,7 @@ async def test_session_starts_follow_new_and_moved_sessions(client, site, db):
     assert await session_starts(db, site.id) == {h: 2}
     # a late event 15 minutes before a's session: the session now starts in the hour before
     await sender.send(at=hour - timedelta(minutes=10), visitor="a")
-    assert await session_starts(db, site.id) == {h - rollups.HOUR_US: 1, h: 1}
+    assert await session_starts(db, site.id) == {h - HOUR_US: 1, h: 1}
     kept = await session_starts(db, site.id)
     async with db.write.begin() as conn:
         await rollups.rebuild(conn, site.id)
