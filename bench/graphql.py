@@ -40,13 +40,13 @@ import httpx
 from asgi_lifespan import LifespanManager  # noqa: E402
 
 from server.app import create_app  # noqa: E402
+from server.clock import DAY_US  # noqa: E402
 from server.db.migrate import upgrade  # noqa: E402
 from server.settings import Settings  # noqa: E402
 
 ADMIN_URL = os.environ.get("GOALPOST_BENCH_POSTGRES_URL") or os.environ.get(
     "GOALPOST_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 TOKEN = "bench-admin-token"
-DAY_US = 86_400 * 1_000_000
 ROUNDS = 21
 
 

@@ -13,8 +13,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.middleware import Middleware
 from starlette.routing import Route
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from server.auth.keys import AdminTokens
+from server.clock import US
 from server.db.engine import create_database
 from server.ingest.batch_store import create_batch_store
 from server.ingest.goal_cache import GoalCache
@@ -87,7 +89,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # SQLite has one writer at a time anyway
         concurrency = 1 if db.is_sqlite else 2
         writer = Writer(create_batch_store(db, connections=concurrency), goal_cache,
-                        session_timeout_us=settings.session_timeout_seconds * 10**6,
+                        session_timeout_us=settings.session_timeout_seconds * US,
                         max_batch=settings.batch_max_size, retry_after=settings.retry_after_seconds,
                         concurrency=concurrency)
         await writer.start()
@@ -112,7 +114,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/js/goalpost.js", tracker_endpoint, methods=["GET", "HEAD"]),
         Route("/health", health_endpoint, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(EventIngress)])
+    middleware = [Middleware(EventIngress)]
+    if settings.forwarded_allow_ips:
+        # here rather than in uvicorn, so the app trusts the same proxies whatever serves it
+        middleware.insert(0, Middleware(ProxyHeadersMiddleware,
+                                        trusted_hosts=settings.forwarded_allow_ips))
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.settings = settings
     app.state.tracker = Tracker(STATIC / "goalpost.js")
     _mount_graphql(app)

@@ -57,10 +57,15 @@ def create_serving_app():
 
 
 def cmd_serve(args, settings: Settings) -> int:
+    import os
+
     import uvicorn
 
     from server.auth.keys import ensure_admin_token
 
+    if args.forwarded_allow_ips is not None:
+        # each worker builds its app from the environment (server.app:create_app)
+        os.environ["GOALPOST_FORWARDED_ALLOW_IPS"] = args.forwarded_allow_ips
     _migrate(settings)
     if settings.admin_token is None:
         token = asyncio.run(_with_db(settings, ensure_admin_token))
@@ -72,8 +77,7 @@ def cmd_serve(args, settings: Settings) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
+        proxy_headers=False,  # the app reads X-Forwarded-For itself, from trusted proxies only
         log_level=args.log_level,
         access_log=False,
     )
@@ -89,7 +93,6 @@ def cmd_maintain(args, settings: Settings) -> int:
         rollup_retention_days=settings.rollup_retention_days).run()))
     print(f"partitions created: {', '.join(report.partitions_created) or 'none'}")
     print(f"partitions dropped: {', '.join(report.pruned.partitions_dropped) or 'none'}")
-    print(f"idle visitors forgotten: {report.idle_visitors_forgotten}")
     for table, n in sorted(report.pruned.rows.items()):
         print(f"{table}: {n} rows deleted")
     return 0
@@ -116,7 +119,7 @@ def cmd_create_key(args, settings: Settings) -> int:
     from server.sites import service
 
     async def work(db):
-        site = await service.get_by_domain(db, domain=service.normalize_domain(args.domain))
+        site = await service.get_by_domain(db, domain=service.canonical_domain(args.domain))
         if site is None:
             raise SystemExit(f"error: no site {args.domain!r}")
         return await create_api_key(db, site_id=site.id, label=args.label)
@@ -138,8 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--forwarded-allow-ips", default="127.0.0.1",
-                       help="proxies whose X-Forwarded-For is trusted for the client address")
+    serve.add_argument("--forwarded-allow-ips", default=None,
+                       help="comma-separated proxy addresses or networks ('*': any) whose "
+                            "X-Forwarded-For gives the client address (default: none; "
+                            "also GOALPOST_FORWARDED_ALLOW_IPS)")
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(run=cmd_serve)
 

@@ -30,7 +30,7 @@ def _days(name: str) -> int:
     return value
 
 
-def normalize_database_url(url: str) -> str:
+def async_database_url(url: str) -> str:
     """Accept the common spellings and turn them into the async drivers we use."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
@@ -63,6 +63,9 @@ class Settings:
     rollup_retention_days: int = 0
     # how long a SQLite writer waits for another process's write lock before answering 503
     sqlite_busy_timeout_ms: int = 30_000
+    # proxies (comma-separated addresses or networks, "*" for any) whose X-Forwarded-For gives
+    # the client address; none by default, so no client can choose its own address
+    forwarded_allow_ips: str = ""
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -70,22 +73,23 @@ class Settings:
         # one address, and a flood is still cut off
         rate = _float("GOALPOST_RATE_LIMIT", 50.0)
         values = dict(
-            database_url=normalize_database_url(
+            database_url=async_database_url(
                 os.environ.get("GOALPOST_DATABASE_URL") or "sqlite+aiosqlite:///./goalpost.db"
             ),
             admin_token=os.environ.get("GOALPOST_ADMIN_TOKEN") or None,
             rate_limit=rate,
             rate_burst=_float("GOALPOST_RATE_BURST", max(rate * 2, 10.0) if rate else 0.0),
-            read_database_url=normalize_database_url(
+            read_database_url=async_database_url(
                 os.environ.get("GOALPOST_READ_DATABASE_URL", "")) or None,
             retention_days=_days("GOALPOST_RETENTION_DAYS"),
             rollup_retention_days=_days("GOALPOST_ROLLUP_RETENTION_DAYS"),
+            forwarded_allow_ips=os.environ.get("GOALPOST_FORWARDED_ALLOW_IPS", "").strip(),
         )
         values.update(overrides)
         if "database_url" in overrides:
-            values["database_url"] = normalize_database_url(values["database_url"])
+            values["database_url"] = async_database_url(values["database_url"])
         if values["read_database_url"]:
-            values["read_database_url"] = normalize_database_url(values["read_database_url"])
+            values["read_database_url"] = async_database_url(values["read_database_url"])
         settings = cls(**values)
         if 0 < settings.rollup_retention_days < settings.retention_days:
             raise SystemExit("GOALPOST_ROLLUP_RETENTION_DAYS must not be shorter than "

@@ -28,6 +28,8 @@ from sqlalchemy import (
     Uuid,
 )
 
+from server.goals.model import CONDITION_FIELDS, EVENT_TYPES, GOAL_TYPES, MATCH_LOGICS, OPERATORS
+
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -38,17 +40,6 @@ NAMING = {
 
 metadata = MetaData(naming_convention=NAMING)
 
-GOAL_TYPES = ("CLICK", "PAGEVIEW", "FORM", "CUSTOM_EVENT")
-MATCH_LOGICS = ("ALL", "ANY")
-CONDITION_FIELDS = (
-    "URL", "DOMAIN", "LINK_TEXT", "TITLE", "ASIN", "PATH", "FORM_NAME", "FORM_ID", "PLUGIN",
-    "PAGE_URL", "EVENT_NAME", "PROPERTY_KEY", "PROPERTY_VALUE",
-)
-OPERATORS = (
-    "CONTAINS", "NOT_CONTAINS", "EQUALS", "NOT_EQUALS", "STARTS_WITH", "ENDS_WITH",
-    "IS_EMPTY", "IS_NOT_EMPTY",
-)
-EVENT_TYPES = ("pageview", "click", "form", "custom")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

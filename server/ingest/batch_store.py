@@ -1,8 +1,8 @@
 """What the writer needs from storage for one batch, in one transaction.
 
 Two implementations with the same statements: `SqlBatchStore` (SQLAlchemy Core; SQLite) and
-`PgBatchStore` (asyncpg; PostgreSQL, where array parameters and COPY make each step a single
-prepared statement whatever the batch size). The writer above them is the same for both, and
+`PgBatchStore` (asyncpg; PostgreSQL, where array parameters expanded by unnest() make each step
+a single prepared statement whatever the batch size). The writer above them is the same for both, and
 the test suite runs every ingestion test on both.
 """
 

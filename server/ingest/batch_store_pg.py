@@ -1,6 +1,6 @@
 """The writer's statements on PostgreSQL through asyncpg: every step is one prepared
-statement over array parameters (unnest), and new rows arrive by COPY. The writer owns its
-connections, one per concurrent transaction, and opens a new one after a failure."""
+statement over array parameters (unnest), new rows included. The writer owns its connections,
+one per concurrent transaction, and opens a new one after a failure."""
 
 from __future__ import annotations
 

@@ -2,7 +2,9 @@
 
 Each step takes the event and returns it; a step that sets `event.dropped` ends the run and the
 event is answered 202 without being stored; an ApiError ends it with that error. Storage is the
-last step, and nothing before it writes anything.
+last step. Before it, only `put_visitor` may write: the first event of a UTC day creates that
+day's salt (shared by every process) and starts the daily housekeeping (visitors.py); nothing of
+the event itself is written.
 """
 
 from __future__ import annotations
@@ -14,30 +16,31 @@ from typing import Awaitable, Callable
 
 from server.auth.bearer import MalformedAuthorization, bearer_token
 from server.auth.keys import AdminTokens, authenticate_key
-from server.clock import now_us
+from server.clock import DAY_US, HOUR_US, now_us
 from server.db.engine import Database
 from server.errors import InvalidInput, NotFound, RateLimited, Unauthorized
 from server.goals.matching import render_prop_value
 from server.goals.model import EventFacts
-from server.ingest.bots import is_bot
+from server.ingest.bots import MAX_USER_AGENT, is_bot
 from server.ingest.event import Event
-from server.ingest.forms import normalize_form
+from server.ingest.forms import form_facts
 from server.ingest.goal_cache import GoalCache
-from server.ingest.normalize import click_facts, path_of
+from server.ingest.facts import MAX_HOST, click_facts, path_of
 from server.ingest.parse import parse_json, parse_timestamp, put_fields
 from server.ingest.ratelimit import RateLimiter
-from server.ingest.visitors import DAY_US, SaltStore, visitor_hash
+from server.ingest.visitors import SaltStore, visitor_hash
 from server.ingest.writer import Stored, Writer
-from server.sites.service import get_by_domain, normalize_domain
+from server.sites.service import get_by_domain, canonical_domain
 
 
-CARRY_OVER_US = 6 * 3600 * 1_000_000
+CARRY_OVER_US = 6 * HOUR_US
 
 
 class SiteLookup:
-    """domain -> site id. Found ids are kept for a minute (a deleted site, or a domain deleted
-    and registered again, is seen by every process within it); unknown domains are asked again
-    every time, so a site created by another process is found at once."""
+    """domain -> site id. Found ids are kept for a minute (by canonical domain: the spellings a
+    sender may vary are not each kept), so a deleted site, or a domain deleted and registered
+    again, is seen by every process within it; unknown domains are asked again every time, so a
+    site created by another process is found at once."""
 
     KEEP_SECONDS = 60.0
 
@@ -46,11 +49,14 @@ class SiteLookup:
         self._ids: dict[str, tuple[uuid.UUID, float]] = {}
 
     async def find(self, domain: str) -> uuid.UUID | None:
+        domain = canonical_domain(domain)
+        if len(domain) > MAX_HOST:
+            return None  # no site has such a domain
         found = self._ids.get(domain)
         now = time.monotonic()
         if found is not None and found[1] > now:
             return found[0]
-        site = await get_by_domain(self._db, domain=normalize_domain(domain))
+        site = await get_by_domain(self._db, domain=domain)
         if site is None:
             self._ids.pop(domain, None)
             return None
@@ -133,8 +139,9 @@ def put_client(ctx: Context, event: Event) -> Event:
             raise InvalidInput("ip must be an IP address string", field="ip")
         event.ip = raw["ip"]
     if raw.get("user_agent") is not None:
-        if not isinstance(raw["user_agent"], str) or len(raw["user_agent"]) > 1024:
-            raise InvalidInput("user_agent must be a string", field="user_agent")
+        if not isinstance(raw["user_agent"], str) or len(raw["user_agent"]) > MAX_USER_AGENT:
+            raise InvalidInput(f"user_agent must be a string of at most {MAX_USER_AGENT} "
+                               "characters", field="user_agent")
         event.user_agent = raw["user_agent"]
     if raw.get("timestamp") is not None:
         event.occurred_at = parse_timestamp(raw["timestamp"])
@@ -148,7 +155,8 @@ def drop_bot(ctx: Context, event: Event) -> Event:
     return event
 
 
-def normalize(ctx: Context, event: Event) -> Event:
+def put_facts(ctx: Context, event: Event) -> Event:
+    """What goals match: the page path, the click's and the form's facts, props as text."""
     event.path = path_of(event.url)
     raw = event.raw
     if event.type == "click":
@@ -156,7 +164,7 @@ def normalize(ctx: Context, event: Event) -> Event:
         event.click_url, event.click_domain, event.click_text, event.asin = click_facts(
             click.get("url"), click.get("text"))
     elif event.type == "form":
-        form = normalize_form(raw["form"], event.path)
+        form = form_facts(raw["form"], event.path)
         event.form_name, event.form_id = form.form_name, form.form_id
         event.form_plugin, event.form_page_url = form.plugin, form.page_url
     props = {k: render_prop_value(v) for k, v in event.props.items()} if event.props else {}
@@ -193,7 +201,7 @@ async def match_goal(ctx: Context, event: Event) -> Event:
 
 
 STEPS: tuple[Step, ...] = (
-    limit_rate, parse, validate, put_site, authenticate, put_client, drop_bot, normalize,
+    limit_rate, parse, validate, put_site, authenticate, put_client, drop_bot, put_facts,
     put_visitor, match_goal,
 )
 
@@ -204,7 +212,7 @@ async def ingest(ctx: Context, event: Event) -> Stored:
         if not isinstance(result, Event):
             result = await result
         if event.dropped:
-            return Stored(None)
+            return Stored(None, counted=False)
     return await ctx.writer.submit(event)
 
 

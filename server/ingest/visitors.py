@@ -1,7 +1,8 @@
 """Cookieless visitor ids: a hash of site, IP and user agent under a salt that changes every UTC
 day. Salts live in the database so every process and every restart agrees on them; a day's salt
 is deleted two days later, after which its hashes cannot be recomputed. The process that makes a
-day's salt also starts the daily maintenance (server/lifecycle/maintenance.py)."""
+day's salt also starts the daily maintenance (server/lifecycle/maintenance.py), which runs
+the housekeeping (housekeeping.py)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,11 @@ from typing import Callable
 
 from sqlalchemy import delete, select
 
+from server.clock import DAY_US, now_us
 from server.db.engine import Database
-from server.clock import now_us
 from server.db.models import salts
 from server.db.upsert import insert_ignore
-
-DAY_US = 86_400 * 1_000_000
-KEEP_DAYS = 2
+from server.ingest.housekeeping import KEEP_DAYS
 
 
 class SaltStore:

@@ -13,6 +13,10 @@ One batch, one transaction (the statements are in batch_store.py):
   4. events are inserted.
 Rows are locked in key order, so concurrent batches (here or in other processes) never wait on
 each other in a cycle.
+
+A batch that fails for any reason but a storage outage is split in halves, each tried on its own,
+until the event that storage refuses stands alone: that one is answered 500, every other event
+of the batch (other sites' too) is stored.
 """
 
 from __future__ import annotations
@@ -58,6 +62,12 @@ STORAGE_ERRORS = _storage_errors()
 @dataclass(frozen=True, slots=True)
 class Stored:
     goal_name: str | None  # the goal the event (or its first copy) recorded
+    counted: bool = True  # False: dropped before storage (a bot), not stored
+
+
+class StorageRefused(Exception):
+    """Storage refused this one event; its batch-mates were stored without it. Parsing lets
+    through only what can be stored, so this is a bug: answered 500."""
 
 
 @dataclass(slots=True)
@@ -152,11 +162,19 @@ class Writer:
                 if not future.done():
                     future.set_exception(error)
             return
-        except Exception as exc:  # a bug: never leave a request waiting forever
-            log.exception("writing a batch failed")
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+        except Exception as exc:
+            if len(batch) > 1:
+                # one event that storage refuses must not cost its batch-mates their place
+                log.warning("a batch of %d events failed (%r): trying its halves apart",
+                            len(batch), exc)
+                middle = len(batch) // 2
+                await self._commit(batch[:middle])
+                await self._commit(batch[middle:])
+                return
+            log.exception("storage refused an event")
+            _, future = batch[0]
+            if not future.done():  # never leave a request waiting forever
+                future.set_exception(StorageRefused(repr(exc)))
             return
         self.batches += 1
         self.stored += len(batch)

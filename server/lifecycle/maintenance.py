@@ -4,7 +4,8 @@ visitor salt (server/ingest/visitors.py), and by `goalpost maintain` (e.g. from 
 1. events partitions for this month and the next ones (PostgreSQL; server/db/partitions.py);
 2. the hourly visitor sketches of each ended day merged into a daily one (PostgreSQL;
    server/ingest/rollups.py), so a month's distinct visitors merge 30 sketches, not 720;
-3. visitor rows (session state) idle for more than two days are forgotten;
+3. the housekeeping of ingestion (server/ingest/housekeeping.py: idle visitor rows, old
+   idempotency keys);
 4. retention (server/lifecycle/retention.py), when GOALPOST_RETENTION_DAYS or
    GOALPOST_ROLLUP_RETENTION_DAYS is set.
 
@@ -18,25 +19,20 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete
-
-from server.clock import DAY_US, now_us
+from server.clock import now_us
 from server.db import partitions
 from server.db.engine import Database
-from server.db.models import visitors
-from server.lifecycle import retention
 from server.ingest import rollups
+from server.ingest.housekeeping import forget_old_rows
+from server.lifecycle import retention
 
 log = logging.getLogger("goalpost.maintenance")
-
-IDLE_VISITOR_DAYS = 2
 
 
 @dataclass
 class Report:
     partitions_created: list[str] = field(default_factory=list)
     days_compacted: int = 0
-    idle_visitors_forgotten: int = 0
     pruned: retention.Pruned = field(default_factory=retention.Pruned)
 
 
@@ -55,9 +51,7 @@ class Maintenance:
                 report.partitions_created = await partitions.ensure(conn, now)
             async with self._db.write.begin() as conn:
                 report.days_compacted = await rollups.compact_days(conn, now)
-        async with self._db.write.begin() as conn:
-            report.idle_visitors_forgotten = (await conn.execute(delete(visitors).where(
-                visitors.c.last_seen_at < now - IDLE_VISITOR_DAYS * DAY_US))).rowcount
+        await forget_old_rows(self._db)
         report.pruned = await retention.apply(
             self._db, now_us=now, days=self._retention_days,
             rollup_days=self._rollup_retention_days)

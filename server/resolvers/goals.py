@@ -82,8 +82,8 @@ async def reorder_goals(info: strawberry.Info, site_id: strawberry.ID,
 
 async def test_event(info: strawberry.Info, site_id: strawberry.ID,
                      event: TestEventInput) -> MatchResult:
-    """Dry run: the event goes through ingestion's field checks, normalisation and goal matcher;
-    nothing is stored."""
+    """Dry run: the event goes through ingestion's field checks, its facts (put_facts) and
+    goal matcher; nothing is stored."""
     context = info.context
     site = await site_or_raise(info, site_id)
     records = await context.loaders.goals_of_site.load(site.id)

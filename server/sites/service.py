@@ -34,7 +34,7 @@ def _row(row) -> Site:
     return Site(row.id, row.domain, row.name, row.timezone, row.goals_version, row.created_at)
 
 
-def normalize_domain(raw: str) -> str:
+def canonical_domain(raw: str) -> str:
     """`https://WWW.Example.com/` and `example.com` name the same site: lower-case, no scheme,
     no path, no port; a leading www. is kept only if that is all there is."""
     domain = raw.strip().lower()
@@ -48,7 +48,7 @@ def normalize_domain(raw: str) -> str:
 
 
 def validate_domain(raw: str) -> str:
-    domain = normalize_domain(raw)
+    domain = canonical_domain(raw)
     labels = domain.split(".")
     if not domain or len(domain) > 253 or not all(_LABEL.match(label) for label in labels):
         raise InvalidInput(f"{raw!r} is not a domain name", field="domain")
