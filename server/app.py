@@ -18,7 +18,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from server.auth.keys import AdminTokens
 from server.clock import US
 from server.db.engine import create_database
-from server.ingest.batch_store import create_batch_store
+from server.ingest.storage import create_batch_store
 from server.ingest.goal_cache import GoalCache
 from server.ingest.http import EventIngress
 from server.ingest.pipeline import Context, SiteLookup

@@ -28,6 +28,7 @@ from server.db.models import events as events_table
 from server.db.models import sessions as sessions_table
 from server.db.models import visitor_sketches_daily
 from server.db.upsert import dialect_insert, insert_ignore, insert_or_touch
+from server.ingest.rows import CounterRow, CoverageRow, EventRow
 
 def _counter_deltas(rows: Iterable[tuple]) -> dict[tuple, list[int]]:
     """rows: (site_id, occurred_at, type, goal_id, is_conversion, micros, currency)."""
@@ -49,11 +50,9 @@ def _counter_deltas(rows: Iterable[tuple]) -> dict[tuple, list[int]]:
     return deltas
 
 
-async def _add_counters(conn, rows: list[tuple]) -> None:
+async def _add_counters(conn, rows: list[CounterRow]) -> None:
     if not rows:
         return
-    names = ("site_id", "hour", "goal_id", "currency", "events", "pageviews", "conversions",
-             "revenue_micros")
     stmt = dialect_insert(conn, rollup_hourly)
     ex = stmt.excluded
     c = rollup_hourly.c
@@ -62,7 +61,7 @@ async def _add_counters(conn, rows: list[tuple]) -> None:
         set_={"events": c.events + ex.events, "pageviews": c.pageviews + ex.pageviews,
               "conversions": c.conversions + ex.conversions,
               "revenue_micros": c.revenue_micros + ex.revenue_micros}),
-        [dict(zip(names, r)) for r in rows])
+        [r._asdict() for r in rows])
 
 
 async def _merge_sketches(conn, visitors: dict[tuple, set[str]]) -> None:
@@ -102,43 +101,40 @@ def _visitor_sets(rows: Iterable[tuple]) -> dict[tuple, set[str]]:
     return out
 
 
-def counter_rows(batch) -> list[tuple]:
-    """The batch's additions to rollup_hourly, in key order: (site_id, hour, goal_id, currency,
-    events, pageviews, conversions, revenue_micros)."""
+def counter_rows(events: list[EventRow]) -> list[CounterRow]:
+    """The stored events' additions to rollup_hourly, in key order."""
     deltas = _counter_deltas(
-        (e.site_id, e.occurred_at, e.type, e.goal.id if e.goal else None,
-         bool(e.goal and e.goal.counts_as_conversion), e.revenue_micros, e.revenue_currency)
-        for e in batch)
-    return [(*k, *d) for k, d in sorted(
+        (e.site_id, e.occurred_at, e.type, e.goal_id, e.is_conversion, e.revenue_micros,
+         e.revenue_currency) for e in events)
+    return [CounterRow(*k, *d) for k, d in sorted(
         deltas.items(), key=lambda kv: (kv[0][0].bytes, kv[0][1], kv[0][2].bytes, kv[0][3]))]
 
 
-def visitor_sets(batch) -> dict[tuple, set[str]]:
-    """(site_id, hour, goal_id) -> the batch's visitor ids for that sketch."""
-    return _visitor_sets(
-        (e.site_id, e.occurred_at, e.goal.id if e.goal else None, e.visitor_id) for e in batch)
+def visitor_sets(events: list[EventRow]) -> dict[tuple, set[str]]:
+    """(site_id, hour, goal_id) -> the stored events' visitor ids for that sketch."""
+    return _visitor_sets((e.site_id, e.occurred_at, e.goal_id, e.visitor_id) for e in events)
 
 
 def sketch_keys(sets: dict[tuple, set[str]]) -> list[tuple]:
     return sorted(sets, key=lambda k: (k[0].bytes, k[1], k[2].bytes))
 
 
-def coverage_rows(batch) -> list[tuple]:
-    """(site_id, since_hour) for sites that have no coverage yet: from the next hour on."""
+def coverage_rows(events: list[EventRow]) -> list[CoverageRow]:
+    """For sites that have no coverage yet: from the next hour on."""
     next_hour = hour_of(now_us()) + HOUR_US
-    return [(s, next_hour) for s in sorted({e.site_id for e in batch}, key=lambda s: s.bytes)]
+    return [CoverageRow(s, next_hour)
+            for s in sorted({e.site_id for e in events}, key=lambda s: s.bytes)]
 
 
-async def apply_batch(conn, batch) -> None:
-    """Add a batch of stored ingestion events (server.ingest.event.Event, after the writer gave
-    them ids, sessions and goals) to the rollups, in the writer's transaction (SQLAlchemy;
-    server/ingest/batch_store_pg.py does the same with asyncpg)."""
-    if not batch:
+async def apply_batch(conn, events: list[EventRow]) -> None:
+    """Add a batch's stored events to the rollups, in the writer's transaction (SQLAlchemy;
+    server/ingest/batch_store_pg.py writes the same rows with asyncpg)."""
+    if not events:
         return
-    await _add_counters(conn, counter_rows(batch))
-    await _merge_sketches(conn, visitor_sets(batch))
-    await conn.execute(insert_ignore(conn, rollup_coverage, [
-        {"site_id": s, "since_hour": h} for s, h in coverage_rows(batch)]))
+    await _add_counters(conn, counter_rows(events))
+    await _merge_sketches(conn, visitor_sets(events))
+    await conn.execute(insert_ignore(conn, rollup_coverage,
+                                     [r._asdict() for r in coverage_rows(events)]))
 
 
 async def subtract(conn, erased: list[tuple], session_starts: list[tuple[uuid.UUID, int]]

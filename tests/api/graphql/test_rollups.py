@@ -4,14 +4,14 @@ reads through them answer what the raw events answer."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from types import SimpleNamespace
 
 from sqlalchemy import delete, select
 
-from server.db.models import events, goals, rollup_coverage, rollup_hourly, visitor_sketches
+from server.db.models import events, rollup_coverage, rollup_hourly, visitor_sketches
 from server.clock import HOUR_US, hour_of
 from server.db import hll
 from server.ingest import rollups
+from server.ingest.rows import EventRow
 from server.stats.rollups import split
 from tests.api.graphql.conftest import Events, create_goal, iso
 from tests.api.graphql.test_reads import GOAL_STATS, KPIS
@@ -55,18 +55,12 @@ async def test_apply_batch_equals_rebuild_and_reads_agree(admin, db, site, clien
     rebuilt = await snapshot(db, site.id, session_starts=False)
     assert rebuilt[0] and rebuilt[1]
 
-    # the same rows, batch by batch, from what ingestion had in hand
+    # the same rows, batch by batch, from the rows ingestion writes
     async with db.write.begin() as conn:
         for table in (rollup_hourly, visitor_sketches):
             await conn.execute(delete(table).where(table.c.site_id == site.id))
-        counts = {r.id: bool(r.counts_as_conversion) for r in await conn.execute(
-            select(goals.c.id, goals.c.counts_as_conversion).where(goals.c.site_id == site.id))}
         stored = (await conn.execute(select(events).where(events.c.site_id == site.id))).all()
-        batch = [SimpleNamespace(
-            site_id=e.site_id, occurred_at=e.occurred_at, type=e.type, visitor_id=e.visitor_id,
-            revenue_micros=e.revenue_micros, revenue_currency=e.revenue_currency,
-            goal=SimpleNamespace(id=e.goal_id, counts_as_conversion=counts[e.goal_id])
-            if e.goal_id else None) for e in stored]
+        batch = [EventRow(**e._mapping) for e in stored]  # the writer's row format
         for start in range(0, len(batch), 7):
             await rollups.apply_batch(conn, batch[start:start + 7])
     assert await snapshot(db, site.id, session_starts=False) == rebuilt
