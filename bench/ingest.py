@@ -132,10 +132,12 @@ async def count_events(url: str) -> int:
 
 
 def run_open_loop(port: int, rate: float, seconds: int, connections: int) -> dict:
-    out = subprocess.run([sys.executable, str(ROOT / "bench" / "openloop.py"), str(port),
-                          str(rate), str(seconds), str(connections), SITE],
-                         capture_output=True, text=True, check=True).stdout
-    return json.loads(out)
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "openloop.py"), str(port),
+                           str(rate), str(seconds), str(connections), SITE],
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(done.stderr)
+    return json.loads(done.stdout)
 
 
 def main() -> None:
@@ -189,7 +191,8 @@ def main() -> None:
           f"(half its closed-loop maximum), {args.seconds}s: achieved "
           f"{open_loop['achieved']:.0f}/s, p50 {open_loop['p50']:.2f} ms, "
           f"p99 {open_loop['p99']:.2f} ms, max {open_loop['max']:.1f} ms, "
-          f"statuses {open_loop['statuses']}  (target p99 <= 20 ms)")
+          f"statuses {open_loop['statuses']}, errors {open_loop['errors']}  "
+          f"(target p99 <= 20 ms)")
     print(f"  events stored: {stored}")
 
 

@@ -51,22 +51,35 @@ async def run(port: int, rate: float, seconds: float, connections: int, site: st
     statuses: dict[int, int] = {}
     total = int(rate * seconds)
 
+    errors = 0
+
     async def connection():
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        nonlocal errors
+        reader = writer = None
         while True:
             item = await due.get()
             if item is None:
-                writer.close()
+                if writer is not None:
+                    writer.close()
                 return
             counter, at = item
-            writer.write(request(counter, site))
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head.split(b" ", 2)[1])
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            await reader.readexactly(length)
+            try:
+                if writer is None:
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(request(counter, site))
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head.split(b" ", 2)[1])
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                await reader.readexactly(length)
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                errors += 1  # counted, and the next request opens a new connection
+                if writer is not None:
+                    writer.close()
+                reader = writer = None
+                continue
             latencies.append((time.perf_counter() - at) * 1000)
             statuses[status] = statuses.get(status, 0) + 1
 
@@ -87,7 +100,9 @@ async def run(port: int, rate: float, seconds: float, connections: int, site: st
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]
 
-    return {"sent": total, "rate": rate, "achieved": len(latencies) / elapsed,
+    if not latencies:
+        latencies.append(float("inf"))
+    return {"sent": total, "rate": rate, "achieved": len(latencies) / elapsed, "errors": errors,
             "p50": pct(50), "p99": pct(99), "max": latencies[-1], "statuses": statuses}
 
 
