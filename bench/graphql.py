@@ -199,7 +199,7 @@ SELECT p.*, (SELECT count(*) FROM sessions WHERE site_id = $1 AND started_at >= 
 FROM page p ORDER BY p.started_at DESC, p.id DESC"""
 
 
-async def median_ms(fn, rounds: int = ROUNDS) -> float:
+async def median_ms(fn, rounds: int) -> float:
     for _ in range(2):
         await fn()
     times = []
@@ -213,7 +213,7 @@ async def median_ms(fn, rounds: int = ROUNDS) -> float:
 # ----------------------------------------------------------------------------- run
 
 
-async def main(n_events: int, keep: bool, database: str | None) -> None:
+async def main(n_events: int, keep: bool, database: str | None, rounds: int) -> None:
     """database: measure an existing bench database (from --keep) instead of making one."""
     name = database or f"goalpost_bench_{uuid.uuid4().hex[:10]}"
     url = with_database(ADMIN_URL, name)
@@ -225,7 +225,7 @@ async def main(n_events: int, keep: bool, database: str | None) -> None:
         if database is None:
             await asyncio.to_thread(upgrade, url)
             await generate(url, n_events)
-        await measure(url)
+        await measure(url, rounds)
     finally:
         if keep or database:
             print(f"kept: --database {name}")
@@ -281,7 +281,7 @@ async def generate(url: str, n_events: int) -> None:
     await conn.close()
 
 
-async def measure(url: str) -> None:
+async def measure(url: str, rounds: int) -> None:
     conn = await asyncpg.connect(plain(url))
     now = int(await conn.fetchval("SELECT value FROM app_config WHERE key = 'bench_now'"))
     site = SimpleNamespace(id=await conn.fetchval(
@@ -324,8 +324,8 @@ async def measure(url: str) -> None:
                       f"visitors {g['uniqueVisitors']:,} vs exact {e[4]:,}")
             print(f"{'read':<10} {'GraphQL ms':>11} {'one SQL ms':>11}")
             for key in ("kpis", "goalStats", "sessions"):
-                g_ms = await median_ms(gql[key])
-                s_ms = await median_ms(sql[key])
+                g_ms = await median_ms(gql[key], rounds)
+                s_ms = await median_ms(sql[key], rounds)
                 print(f"{key:<10} {g_ms:>11.1f} {s_ms:>11.1f}")
     await conn.close()
 
@@ -335,5 +335,6 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--database", help="measure a database kept by an earlier --keep run")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="timed calls per read")
     args = parser.parse_args()
-    asyncio.run(main(args.events, args.keep, args.database))
+    asyncio.run(main(args.events, args.keep, args.database, args.rounds))

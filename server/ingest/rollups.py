@@ -223,8 +223,9 @@ async def rebuild(conn, site_id: uuid.UUID, before_hour: int | None = None) -> N
     # sketches in Python, streamed
     sets: dict[tuple, set[str]] = defaultdict(set)
     first = None
+    # one row per visitor, hour and goal: PostgreSQL drops the repeats before Python hashes
     result = await conn.stream(
-        select(e.site_id, e.occurred_at, e.goal_id, e.visitor_id).where(mine))
+        select(e.site_id, hour, e.goal_id, e.visitor_id).where(mine).distinct())
     async for part in result.partitions(50_000):
         for key, value in _visitor_sets(part).items():
             sets[key] |= value
