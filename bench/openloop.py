@@ -74,7 +74,8 @@ async def run(port: int, rate: float, seconds: float, connections: int, site: st
                     if line.lower().startswith(b"content-length:"):
                         length = int(line.split(b":", 1)[1])
                 await reader.readexactly(length)
-            except (OSError, asyncio.IncompleteReadError, ValueError):
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError,
+                    IndexError):
                 errors += 1  # counted, and the next request opens a new connection
                 if writer is not None:
                     writer.close()
