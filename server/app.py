@@ -26,7 +26,10 @@ from server.ingest.ratelimit import RateLimiter
 from server.ingest.visitors import SaltStore
 from server.ingest.writer import Writer
 from server.lifecycle.maintenance import Maintenance
+from server.live.feed import create_feed
+from server.live.hub import LiveHub
 from server.settings import Settings
+from server.wordpress import PluginZip, plugin_zip_endpoint
 
 log = logging.getLogger("goalpost")
 STATIC = Path(__file__).parent / "static"
@@ -40,8 +43,13 @@ class Tracker:
         self.etag = '"' + hashlib.sha256(self.body).hexdigest()[:20] + '"'
 
 
+TRACKERS = ("goalpost.js", "goalpost.plus.js")  # §5, and §5 plus the automatic events of §8
+
+
 async def tracker_endpoint(request: Request) -> Response:
-    tracker: Tracker = request.app.state.tracker
+    tracker: Tracker | None = request.app.state.trackers.get(request.path_params["name"])
+    if tracker is None:
+        return Response("Not Found", status_code=404)
     headers = {
         "etag": tracker.etag,
         # revalidated daily; ?v=<version> URLs may be cached for a year
@@ -88,17 +96,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # PostgreSQL: a second transaction fills while the first waits for its commit;
         # SQLite has one writer at a time anyway
         concurrency = 1 if db.is_sqlite else 2
+        live = LiveHub(queue_size=settings.live_queue_size)
+        feed = create_feed(db, live)
+        await feed.start()
         writer = Writer(create_batch_store(db, connections=concurrency), goal_cache,
                         session_timeout_us=settings.session_timeout_seconds * US,
                         max_batch=settings.batch_max_size, retry_after=settings.retry_after_seconds,
-                        concurrency=concurrency)
+                        concurrency=concurrency, on_stored=feed.publish)
         await writer.start()
         app.state.db = db
         app.state.admin = AdminTokens(db, settings.admin_token)
         app.state.writer = writer
         app.state.maintenance = maintenance
+        app.state.live = live
         app.state.ingest = Context(
-            db=db, sites=SiteLookup(db), admin=app.state.admin, salts=SaltStore(db, on_new_day=maintenance.run_in_background),
+            db=db, sites=SiteLookup(db), admin=app.state.admin,
+            salts=SaltStore(db, on_new_day=maintenance.run_in_background),
             goals=goal_cache, writer=writer,
             limiter=RateLimiter(settings.rate_limit, settings.rate_burst),
             max_props_bytes=settings.max_props_bytes,
@@ -108,11 +121,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await maintenance.stop()
             await writer.stop()
+            await feed.stop()
             await db.dispose()
 
     routes = [
-        Route("/js/goalpost.js", tracker_endpoint, methods=["GET", "HEAD"]),
+        Route("/js/{name}", tracker_endpoint, methods=["GET", "HEAD"]),
         Route("/health", health_endpoint, methods=["GET"]),
+        Route("/wordpress/goalpost.zip", plugin_zip_endpoint, methods=["GET", "HEAD"]),
     ]
     middleware = [Middleware(EventIngress)]
     if settings.forwarded_allow_ips:
@@ -121,7 +136,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                         trusted_hosts=settings.forwarded_allow_ips))
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.settings = settings
-    app.state.tracker = Tracker(STATIC / "goalpost.js")
+    app.state.trackers = {name: Tracker(STATIC / name) for name in TRACKERS}
+    app.state.wordpress_plugin = PluginZip()
     _mount_graphql(app)
     return app
 

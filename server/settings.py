@@ -66,6 +66,9 @@ class Settings:
     # proxies (comma-separated addresses or networks, "*" for any) whose X-Forwarded-For gives
     # the client address; none by default, so no client can choose its own address
     forwarded_allow_ips: str = ""
+    # events a live subscriber may fall behind before it is cut off (server/live/hub.py); above
+    # batch_max_size, so one busy commit never cuts off a subscriber that keeps up
+    live_queue_size: int = 1024
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -84,6 +87,7 @@ class Settings:
             retention_days=_days("GOALPOST_RETENTION_DAYS"),
             rollup_retention_days=_days("GOALPOST_ROLLUP_RETENTION_DAYS"),
             forwarded_allow_ips=os.environ.get("GOALPOST_FORWARDED_ALLOW_IPS", "").strip(),
+            live_queue_size=max(1, int(_float("GOALPOST_LIVE_QUEUE", 1024))),
         )
         values.update(overrides)
         if "database_url" in overrides:

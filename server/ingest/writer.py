@@ -17,6 +17,9 @@ each other in a cycle.
 A batch that fails for any reason but a storage outage is split in halves, each tried on its own,
 until the event that storage refuses stands alone: that one is answered 500, every other event
 of the batch (other sites' too) is stored.
+
+After the commit, the events it stored (not duplicates) are published to the live feed
+(server/live/feed.py), which never waits.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -97,8 +101,10 @@ class _SessionChange:
 
 class Writer:
     def __init__(self, store, goal_cache: GoalCache, *, session_timeout_us: int,
-                 max_batch: int = 512, retry_after: int = 5, concurrency: int = 1):
+                 max_batch: int = 512, retry_after: int = 5, concurrency: int = 1,
+                 on_stored: Callable[[list[Event]], None] | None = None):
         self._store = store
+        self._on_stored = on_stored
         self._goals = goal_cache
         self._timeout = session_timeout_us
         self._max_batch = max_batch
@@ -156,7 +162,7 @@ class Writer:
 
     async def _commit(self, batch: list[tuple[Event, asyncio.Future]]) -> None:
         try:
-            results = await self._write([event for event, _ in batch])
+            results, stored = await self._write([event for event, _ in batch])
         except STORAGE_ERRORS as exc:
             log.warning("storage unavailable, %d events refused: %r", len(batch), exc)
             error = Unavailable("storage unavailable, retry later", retry_after=self._retry_after)
@@ -186,8 +192,19 @@ class Writer:
                     future.set_exception(result)
                 else:
                     future.set_result(result)
+        self._publish(stored)
 
-    async def _write(self, batch: list[Event]) -> list[Stored | ApiError]:
+    def _publish(self, stored: list[Event]) -> None:
+        """Hand the events a commit stored to the live feed; never fails a batch."""
+        if self._on_stored is None or not stored:
+            return
+        try:
+            self._on_stored(stored)
+        except Exception:
+            log.exception("publishing stored events to the live feed failed")
+
+    async def _write(self, batch: list[Event]) -> tuple[list[Stored | ApiError], list[Event]]:
+        """(the answer for each event, the events stored by this batch's commit)"""
         for event in batch:
             event.id = new_id()
         async with self._store.transaction() as tx:
@@ -205,7 +222,7 @@ class Writer:
         for copy, original in copies.items():
             # the first copy is in this batch: answer as it is answered
             answers[copy] = answers[id(original)]
-        return [answers[id(e)] for e in batch]
+        return [answers[id(e)] for e in batch], fresh
 
     async def _claim_event_keys(self, tx: BatchTx, batch: list[Event]
                                 ) -> tuple[dict[int, Stored], dict[int, Event]]:

@@ -1,4 +1,5 @@
-"""/graphql: POST for queries and mutations, GET for GraphiQL.
+"""/graphql: POST for queries and mutations, GET for GraphiQL, WebSocket (graphql-transport-ws)
+for Subscription.events (server/schema/live.py).
 
 Whatever goes wrong, the answer is JSON with an `errors` list (never plain text):
 
@@ -22,9 +23,11 @@ import simplejson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 from cross_web import HTTPException, StarletteRequestAdapter  # what strawberry.asgi uses
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from server.errors import ApiError, TooLarge, Unauthorized
 from server.schema.context import get_context
@@ -37,6 +40,7 @@ from server.schema.errors import (
     shape_all,
     unavailable_extensions,
 )
+from server.schema.live import authenticate_connection, websocket_context
 from server.schema.schema import schema
 
 log = logging.getLogger("goalpost.graphql")
@@ -108,11 +112,16 @@ class GraphQLApp(GraphQL):
         return Response(self.encode_json(body), status_code=status, headers=headers,
                         media_type="application/json")
 
-    async def get_context(self, request: Request, response: Any):
+    async def get_context(self, request: Request | WebSocket, response: Any):
+        if isinstance(request, WebSocket):  # Subscription.events (server/schema/live.py)
+            return await websocket_context(request)
         context = await get_context(request, response)
         request.state.graphql_response = response  # where process_result sets a 503
         request.state.authenticated = context.principal is not None  # the body limit's
         return context
+
+    async def on_ws_connect(self, context):
+        await authenticate_connection(context)
 
     async def process_result(self, request: Request, result):
         result.errors = shape_all(result.errors, getattr(request.state, "request_id", None))
@@ -143,5 +152,7 @@ class GraphQLApp(GraphQL):
 
 
 def mount(app: Starlette) -> None:
-    view = GraphQLApp(schema, graphql_ide="graphiql", allow_queries_via_get=False)
+    view = GraphQLApp(schema, graphql_ide="graphiql", allow_queries_via_get=False,
+                      subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
     app.router.routes.append(Route("/graphql", view, methods=["GET", "POST"]))
+    app.router.routes.append(WebSocketRoute("/graphql", view))  # Subscription.events (§8)

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from strawberry.dataloader import DataLoader
 
 from server.auth import keys as keys_service
@@ -83,24 +83,41 @@ class GraphQLContext:
     principal: Principal | None
     auth_error: str | None
     request_id: str
+    # a WebSocket's connection_init payload (set by Strawberry; see server/schema/live.py)
+    connection_params: dict | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.db)
 
 
-async def identify_caller(request: Request) -> tuple[Principal | None, str | None]:
+async def identify_caller(request: HTTPConnection) -> tuple[Principal | None, str | None]:
     """(principal, None) for a good token, (None, why) for a bad one, (None, None) for none."""
+    return await identify_header(request, request.headers.get("authorization"))
+
+
+def connection_authorization(params: object) -> object:
+    """The `Authorization` value of a WebSocket's connection_init payload (any JSON value)."""
+    if not isinstance(params, dict):
+        return None
+    return params.get("Authorization", params.get("authorization"))
+
+
+async def identify_header(connection: HTTPConnection, header: object
+                          ) -> tuple[Principal | None, str | None]:
+    """The same for an `Authorization` value from elsewhere (a WebSocket's connection_init)."""
     try:
-        token = bearer_token(request.headers.get("authorization"))
+        if header is not None and not isinstance(header, str):
+            raise MalformedAuthorization(header)
+        token = bearer_token(header)
     except MalformedAuthorization:
         return None, "Authorization must be 'Bearer <admin token or site API key>'"
     if token is None:
         return None, None
-    admin: AdminTokens = request.app.state.admin
+    admin: AdminTokens = connection.app.state.admin
     if await admin.is_admin(token):
         return Principal(admin=True), None
-    key = await authenticate_key(request.app.state.db, token)
+    key = await authenticate_key(connection.app.state.db, token)
     if key is None:
         return None, "the token is wrong or has been revoked"
     return Principal(admin=False, site_id=key.site_id), None

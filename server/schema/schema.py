@@ -26,6 +26,7 @@ from server.schema.errors import log_unexpected
 from server.schema.guards import CostLimit, OneOperation, StorableText
 from server.schema.goals import Goal, MatchResult
 from server.schema.keys import ApiKey, CreatedApiKey
+from server.schema.live import ShapeStreamErrors, Subscription
 from server.schema.permissions import (
     CanAccessGoal,
     CanAccessSite,
@@ -103,6 +104,7 @@ class Schema(strawberry.Schema):
 schema = Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     config=StrawberryConfig(scalar_map=SCALAR_MAP),
     extensions=[
         # factories: a fresh extension per request; the two caches are shared module-wide
@@ -115,6 +117,7 @@ schema = Schema(
         OneOperation,
         StorableText,
         CostLimit,
+        ShapeStreamErrors,
     ],
 )
 

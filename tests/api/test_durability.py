@@ -28,7 +28,10 @@ async def test_every_202_survives_a_hard_kill(database_url, db, site):
                     r = await c.post("/api/event", json={
                         "site": site.domain, "name": "Purchase", "event_id": key,
                         "revenue": {"amount": "1.10", "currency": "EUR"},
-                        "anonymous_id": f"v{i % 17}"}, timeout=10)
+                        "anonymous_id": f"v{i % 17}"},
+                        # no pool timeout: 400 requests queue for 32 connections, and a
+                        # loaded machine must not turn the wait into a lost request
+                        timeout=httpx.Timeout(30, pool=None))
                 except httpx.HTTPError:
                     return
                 if r.status_code == 202:

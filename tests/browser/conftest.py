@@ -259,9 +259,10 @@ def make_page(goalpost: Goalpost, pages: Pages, request):
 
     def make(body: str = "", *, path: str | None = None, head: str = "", snippet: bool = True,
              tag_attrs: str = "data-allow-automation", tracker: bool = True,
-             headers: dict[str, str] | None = None) -> str:
+             headers: dict[str, str] | None = None, script_name: str = "goalpost.js") -> str:
         path = prefix + (path if path is not None else f"p{next(counter)}/")
-        script = (f'<script defer src="{goalpost.script_src}" data-site="{SITE}" {tag_attrs}>'
+        src = f"{goalpost.origin}/js/{script_name}"
+        script = (f'<script defer src="{src}" data-site="{SITE}" {tag_attrs}>'
                   "</script>") if tracker else ""
         html = ("<!doctype html><html><head><meta charset=utf-8><title>Test page</title>"
                 f"{script}{SNIPPET if snippet else ''}{head}</head><body>{body}</body></html>")
