@@ -1,14 +1,20 @@
 """Ingestion throughput: Goalpost's POST /api/event on PostgreSQL (50 goals) against a bare
-Starlette endpoint under the same uvicorn settings, driven by wrk from a separate process in the
-same run, each after a warm-up run that is not measured. Prints events/s, p50/p99 and the ratio.
+Starlette endpoint under the same uvicorn settings, in the same run, each after a warm-up run
+that is not measured:
 
-    python bench/ingest.py [--seconds 15] [--connections 64] [--workers 1]
+1. closed loop (wrk, 64 connections), one process each: events/s, p50/p99 and the ratio;
+2. open loop (bench/openloop.py): Goalpost at a fixed arrival rate of half the maximum measured
+   in 1, latency counted from when each request was due: p50/p99;
+3. closed loop again with two server processes each (--workers 2 for both).
+
+    python bench/ingest.py [--seconds 15] [--connections 64]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -125,44 +131,69 @@ async def count_events(url: str) -> int:
     return n
 
 
+def run_open_loop(port: int, rate: float, seconds: int, connections: int) -> dict:
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "openloop.py"), str(port),
+                           str(rate), str(seconds), str(connections), SITE],
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(done.stderr)
+    return json.loads(done.stdout)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--warmup", type=int, default=3, help="seconds of load before measuring")
     args = parser.parse_args()
     wrk = ensure_wrk()
     url = asyncio.run(make_database())
-    uvicorn_flags = ["--workers", str(args.workers), "--log-level", "warning"]
-    def measure(command: list[str], env: dict) -> dict:
+    bare = [sys.executable, "-m", "uvicorn", "bench.bare_app:create_app", "--factory",
+            "--no-access-log"]
+    goalpost = [sys.executable, "-m", "server.cli", "serve"]
+    goalpost_env = {**os.environ, "GOALPOST_DATABASE_URL": url, "GOALPOST_RATE_LIMIT": "0",
+                    "GOALPOST_ADMIN_TOKEN": "bench"}
+
+    def measure(command: list[str], env: dict, workers: int, open_rate: float = 0) -> dict:
         port = free_port()
-        server = serve([*command, "--port", str(port), *uvicorn_flags], env, port)
+        server = serve([*command, "--port", str(port), "--workers", str(workers),
+                        "--log-level", "warning"], env, port)
         try:
             # connections, prepared statements and caches come up under the warm-up run
             run_wrk(wrk, port, args.warmup, args.connections)
+            if open_rate:
+                return run_open_loop(port, open_rate, args.seconds, args.connections)
             return run_wrk(wrk, port, args.seconds, args.connections)
         finally:
             server.terminate()
             server.wait()
 
     try:
-        baseline = measure([sys.executable, "-m", "uvicorn", "bench.bare_app:create_app",
-                            "--factory", "--no-access-log"], dict(os.environ))
-        ours = measure([sys.executable, "-m", "server.cli", "serve"],
-                       {**os.environ, "GOALPOST_DATABASE_URL": url, "GOALPOST_RATE_LIMIT": "0",
-                        "GOALPOST_ADMIN_TOKEN": "bench"})
+        baseline = measure(bare, dict(os.environ), 1)
+        ours = measure(goalpost, goalpost_env, 1)
+        open_loop = measure(goalpost, goalpost_env, 1, open_rate=round(ours["rps"] / 2))
+        baseline2 = measure(bare, dict(os.environ), 2)
+        ours2 = measure(goalpost, goalpost_env, 2)
         stored = asyncio.run(count_events(url))
     finally:
         asyncio.run(drop_database(url))
 
-    print(f"wrk: {args.connections} connections, {args.seconds}s, uvicorn workers={args.workers}")
-    for label, r in (("bare starlette", baseline), ("goalpost (PostgreSQL, 50 goals)", ours)):
-        print(f"  {label:34s} {r['rps']:9.0f} req/s   p50 {r['p50']:6.2f} ms   "
+    print(f"closed loop: wrk, {args.connections} connections, {args.seconds}s")
+    for label, r in (("bare starlette, 1 process", baseline),
+                     ("goalpost (PostgreSQL, 50 goals), 1", ours),
+                     ("bare starlette, 2 processes", baseline2),
+                     ("goalpost, 2 processes", ours2)):
+        print(f"  {label:36s} {r['rps']:9.0f} req/s   p50 {r['p50']:6.2f} ms   "
               f"p99 {r['p99']:6.2f} ms   non-2xx {r['non2xx']} {r['socket_errors']}")
+    print(f"  ratio goalpost / bare, 1 process: {ours['rps'] / baseline['rps']:.2f}, "
+          f"2 processes: {ours2['rps'] / baseline2['rps']:.2f}  (target >= 0.45; 0.6)")
+    print(f"open loop: goalpost, 1 process, {open_loop['rate']:.0f} events/s due "
+          f"(half its closed-loop maximum), {args.seconds}s: achieved "
+          f"{open_loop['achieved']:.0f}/s, p50 {open_loop['p50']:.2f} ms, "
+          f"p99 {open_loop['p99']:.2f} ms, max {open_loop['max']:.1f} ms, "
+          f"statuses {open_loop['statuses']}, errors {open_loop['errors']}  "
+          f"(target p99 <= 20 ms)")
     print(f"  events stored: {stored}")
-    print(f"  ratio goalpost / bare: {ours['rps'] / baseline['rps']:.2f}  (target >= 0.6)")
-    print(f"  goalpost p99: {ours['p99']:.1f} ms  (target <= 20 ms)")
 
 
 if __name__ == "__main__":

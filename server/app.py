@@ -19,13 +19,14 @@ from server.auth.keys import AdminTokens
 from server.clock import US
 from server.db.engine import create_database
 from server.ingest import attribution
-from server.ingest.batch_store import create_batch_store
+from server.ingest.storage import create_batch_store
 from server.ingest.goal_cache import GoalCache
 from server.ingest.http import EventIngress
 from server.ingest.pipeline import Context, SiteLookup
 from server.ingest.ratelimit import RateLimiter
 from server.ingest.visitors import SaltStore
 from server.ingest.writer import Writer
+from server.lifecycle.maintenance import Maintenance
 from server.live.feed import create_feed
 from server.live.hub import LiveHub
 from server.settings import Settings
@@ -87,8 +88,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        db = create_database(settings.database_url,
+        db = create_database(settings.database_url, replica_url=settings.read_database_url,
                              busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        maintenance = Maintenance(db, retention_days=settings.retention_days,
+                                  rollup_retention_days=settings.rollup_retention_days)
+        maintenance.run_in_background()
         goal_cache = GoalCache(db)
         # PostgreSQL: a second transaction fills while the first waits for its commit;
         # SQLite has one writer at a time anyway
@@ -105,9 +109,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.db = db
         app.state.admin = AdminTokens(db, settings.admin_token)
         app.state.writer = writer
+        app.state.maintenance = maintenance
         app.state.live = live
         app.state.ingest = Context(
-            db=db, sites=SiteLookup(db), admin=app.state.admin, salts=SaltStore(db),
+            db=db, sites=SiteLookup(db), admin=app.state.admin,
+            salts=SaltStore(db, on_new_day=maintenance.run_in_background),
             goals=goal_cache, writer=writer,
             limiter=RateLimiter(settings.rate_limit, settings.rate_burst),
             max_props_bytes=settings.max_props_bytes,
@@ -115,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            await maintenance.stop()
             await writer.stop()
             await feed.stop()
             await db.dispose()

@@ -1,4 +1,4 @@
-"""`goalpost serve | migrate | create-site | create-key | update-referrers`."""
+"""`goalpost serve | migrate | maintain | create-site | create-key | update-referrers`."""
 
 from __future__ import annotations
 
@@ -84,6 +84,20 @@ def cmd_serve(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_maintain(args, settings: Settings) -> int:
+    from server.lifecycle.maintenance import Maintenance
+
+    _migrate(settings)
+    report = asyncio.run(_with_db(settings, lambda db: Maintenance(
+        db, retention_days=settings.retention_days,
+        rollup_retention_days=settings.rollup_retention_days).run()))
+    print(f"partitions created: {', '.join(report.partitions_created) or 'none'}")
+    print(f"partitions dropped: {', '.join(report.pruned.partitions_dropped) or 'none'}")
+    for table, n in sorted(report.pruned.rows.items()):
+        print(f"{table}: {n} rows deleted")
+    return 0
+
+
 def cmd_create_site(args, settings: Settings) -> int:
     from server.errors import ApiError
     from server.sites import service
@@ -160,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
 
     migrate = sub.add_parser("migrate", help="alembic upgrade head")
     migrate.set_defaults(run=cmd_migrate)
+
+    maintain = sub.add_parser(
+        "maintain", help="create events partitions ahead and apply retention (servers also do "
+                         "this at start and daily)")
+    maintain.set_defaults(run=cmd_maintain)
 
     site = sub.add_parser("create-site", help="register a site by its domain")
     site.add_argument("domain")

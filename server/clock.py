@@ -23,3 +23,8 @@ def from_datetime(value: datetime) -> int:
         value = value.replace(tzinfo=timezone.utc)
     delta = value - datetime(1970, 1, 1, tzinfo=timezone.utc)
     return (delta.days * 86_400 + delta.seconds) * US + delta.microseconds
+
+
+def hour_of(us: int) -> int:
+    """The start of the UTC hour holding `us`."""
+    return us - us % HOUR_US

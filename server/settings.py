@@ -16,6 +16,20 @@ def _float(name: str, default: float) -> float:
         raise SystemExit(f"{name} must be a number, got {raw!r}") from exc
 
 
+def _days(name: str) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return 0
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise SystemExit(f"{name} must be a whole number of days (0 or unset: keep forever), "
+                         f"got {raw!r}")
+    return value
+
+
 def async_database_url(url: str) -> str:
     """Accept the common spellings and turn them into the async drivers we use."""
     if url.startswith("postgres://"):
@@ -40,6 +54,13 @@ class Settings:
     # the most events one group commit takes
     batch_max_size: int = 512
     retry_after_seconds: int = 5
+    # GraphQL's analytics reads (kpis, goalStats, sessions, timeseries) go here when set: a
+    # PostgreSQL read replica; everything else uses database_url
+    read_database_url: str | None = None
+    # raw events, sessions and idempotency keys older than this many days are deleted (0: never)
+    retention_days: int = 0
+    # rollups (the totals) older than this many days are deleted (0: never)
+    rollup_retention_days: int = 0
     # how long a SQLite writer waits for another process's write lock before answering 503
     sqlite_busy_timeout_ms: int = 30_000
     # proxies (comma-separated addresses or networks, "*" for any) whose X-Forwarded-For gives
@@ -61,10 +82,20 @@ class Settings:
             admin_token=os.environ.get("GOALPOST_ADMIN_TOKEN") or None,
             rate_limit=rate,
             rate_burst=_float("GOALPOST_RATE_BURST", max(rate * 2, 10.0) if rate else 0.0),
+            read_database_url=async_database_url(
+                os.environ.get("GOALPOST_READ_DATABASE_URL", "")) or None,
+            retention_days=_days("GOALPOST_RETENTION_DAYS"),
+            rollup_retention_days=_days("GOALPOST_ROLLUP_RETENTION_DAYS"),
             forwarded_allow_ips=os.environ.get("GOALPOST_FORWARDED_ALLOW_IPS", "").strip(),
             live_queue_size=max(1, int(_float("GOALPOST_LIVE_QUEUE", 1024))),
         )
         values.update(overrides)
         if "database_url" in overrides:
             values["database_url"] = async_database_url(values["database_url"])
-        return cls(**values)
+        if values["read_database_url"]:
+            values["read_database_url"] = async_database_url(values["read_database_url"])
+        settings = cls(**values)
+        if 0 < settings.rollup_retention_days < settings.retention_days:
+            raise SystemExit("GOALPOST_ROLLUP_RETENTION_DAYS must not be shorter than "
+                             "GOALPOST_RETENTION_DAYS: the rollups keep the totals of deleted events")
+        return settings

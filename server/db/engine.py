@@ -3,6 +3,11 @@
 SQLite gets two engines: writers begin with BEGIN IMMEDIATE so concurrent writers queue on the
 file lock instead of failing on a lock upgrade; readers keep deferred transactions and, in WAL
 mode, never wait for a writer. PostgreSQL uses one engine for both.
+
+`replica` is where the analytics reads go (server/stats: kpis, goal stats, sessions, time
+series): a PostgreSQL read replica when GOALPOST_READ_DATABASE_URL is set, else `read`.
+Everything that must see its own writes at once (sites, goals, API keys and their revocation,
+ingestion) stays on `read`/`write`, the primary.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ class Database:
     url: str
     write: AsyncEngine
     read: AsyncEngine
+    replica: AsyncEngine
 
     @property
     def is_sqlite(self) -> bool:
@@ -34,6 +40,8 @@ class Database:
         await self.write.dispose()
         if self.read is not self.write:
             await self.read.dispose()
+        if self.replica is not self.read:
+            await self.replica.dispose()
 
 
 def _sqlite_engine(url: str, *, immediate: bool, busy_timeout_ms: int) -> AsyncEngine:
@@ -56,18 +64,22 @@ def _sqlite_engine(url: str, *, immediate: bool, busy_timeout_ms: int) -> AsyncE
     return engine
 
 
-def create_database(url: str, *, busy_timeout_ms: int = 30_000) -> Database:
-    if url.startswith("sqlite"):
-        return Database(
-            url,
-            _sqlite_engine(url, immediate=True, busy_timeout_ms=busy_timeout_ms),
-            _sqlite_engine(url, immediate=False, busy_timeout_ms=busy_timeout_ms),
-        )
-    engine = create_async_engine(
+def _pg_engine(url: str) -> AsyncEngine:
+    return create_async_engine(
         url,
         pool_size=10,
         max_overflow=10,
         pool_pre_ping=True,
         pool_recycle=1800,
     )
-    return Database(url, engine, engine)
+
+
+def create_database(url: str, *, replica_url: str | None = None,
+                    busy_timeout_ms: int = 30_000) -> Database:
+    if url.startswith("sqlite"):
+        read = _sqlite_engine(url, immediate=False, busy_timeout_ms=busy_timeout_ms)
+        # an embedded database has no replicas
+        return Database(url, _sqlite_engine(url, immediate=True, busy_timeout_ms=busy_timeout_ms),
+                        read, read)
+    engine = _pg_engine(url)
+    return Database(url, engine, engine, _pg_engine(replica_url) if replica_url else engine)

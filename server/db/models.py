@@ -8,6 +8,8 @@ sum exactly and identically on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -176,8 +179,8 @@ sessions = Table(
 events = Table(
     "events",
     metadata,
-    Column("site_id", Uuid, primary_key=True),
-    Column("id", Uuid, primary_key=True),
+    Column("site_id", Uuid, nullable=False),
+    Column("id", Uuid, nullable=False),
     Column("session_id", Uuid, nullable=False),
     Column("visitor_id", String(200), nullable=False),
     Column("user_id", String(200)),
@@ -201,6 +204,9 @@ events = Table(
     Column("goal_id", Uuid),
     # whether the matched goal counted as a conversion when the event arrived
     Column("is_conversion", Boolean, nullable=False, server_default="0"),
+    # occurred_at is in the key because PostgreSQL partitions this table by month on it (a
+    # partitioned table's unique indexes must hold the partition key): server/db/partitions.py
+    PrimaryKeyConstraint("site_id", "id", "occurred_at"),
     ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
     CheckConstraint(_in("type", EVENT_TYPES), name="type"),
     CheckConstraint(
@@ -213,6 +219,7 @@ events = Table(
     # (server/stats/breakdown.py)
     Index("ix_events_site_id_occurred_at_money", "site_id", "occurred_at",
           sqlite_where=text(MONEY_EVENTS), postgresql_where=text(MONEY_EVENTS)),
+    postgresql_partition_by="RANGE (occurred_at)",
 )
 
 # Idempotency: an event_id is stored once per site, whichever process sees it first.
@@ -225,7 +232,10 @@ event_keys = Table(
     Column("created_at", BigInteger, nullable=False),
 )
 
-# --- read rollups (migration 0002), maintained at ingestion by server.stats.rollups ----------
+# --- read rollups (migration 0002), maintained at ingestion by server.ingest.rollups ----------
+# goal_id NIL_UUID: the row of the site's events as a whole
+NIL_UUID = uuid.UUID(int=0)
+
 # Hours are UTC hour starts in microseconds. goal_id NIL_UUID = the site's events as a whole;
 # currency '' = no currency (the counters), else revenue_micros of that currency.
 rollup_hourly = Table(
@@ -239,6 +249,9 @@ rollup_hourly = Table(
     Column("pageviews", BigInteger, nullable=False, server_default="0"),
     Column("conversions", BigInteger, nullable=False, server_default="0"),
     Column("revenue_micros", BigInteger, nullable=False, server_default="0"),
+    # sessions that started in the hour (goal NIL_UUID, currency '' only), kept exact by the
+    # database's triggers on `sessions` (migration 0006), whoever writes sessions
+    Column("sessions", BigInteger, nullable=False, server_default="0"),
     ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
 )
 
@@ -251,6 +264,22 @@ visitor_sketches = Table(
     Column("hour", BigInteger, primary_key=True),
     Column("goal_id", Uuid, primary_key=True),
     Column("sketch", LargeBinary, nullable=False),
+    ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+)
+
+# One UTC day's visitor sketch, merged from its hourly sketches by the daily maintenance
+# (PostgreSQL), so that a month is 30 sketches to merge rather than 720. It stands for the day
+# only while the hourly rows are exactly those it was made from: source_rows and source_xmin
+# (the count and the sum of their xmin) are compared at every read.
+visitor_sketches_daily = Table(
+    "visitor_sketches_daily",
+    metadata,
+    Column("site_id", Uuid, primary_key=True),
+    Column("day", BigInteger, primary_key=True),
+    Column("goal_id", Uuid, primary_key=True),
+    Column("sketch", LargeBinary, nullable=False),
+    Column("source_rows", BigInteger, nullable=False),
+    Column("source_xmin", BigInteger, nullable=False),
     ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
 )
 

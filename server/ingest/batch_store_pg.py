@@ -1,6 +1,8 @@
 """The writer's statements on PostgreSQL through asyncpg: every step is one prepared
-statement over array parameters (unnest), new rows included. The writer owns its connections,
-one per concurrent transaction, and opens a new one after a failure."""
+statement over array parameters (unnest), one array per column of the named rows of rows.py,
+typed from the tables (rows.ArrayStatement). The writer owns its connections, one per
+concurrent transaction, and opens a new one after a failure. (SQLite: batch_store.py; which
+one runs: storage.py.)"""
 
 from __future__ import annotations
 
@@ -11,9 +13,12 @@ from typing import AsyncIterator
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from server.db.models import SESSION_ATTRIBUTION
-from server.ingest.batch_store import EVENT_COLUMNS, SESSION_COLUMNS
-from server.stats import rollups
+from server.db import models
+from server.ingest import rollups
+from server.ingest.rows import (
+    ArrayStatement, CounterRow, CoverageRow, EventKeyRow, EventRow, SessionGrowth, SessionRow,
+    SketchRow, VisitorMove, VisitorState, typed,
+)
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -66,6 +71,7 @@ class PgBatchStore:
 
 
 def _columns(rows: list[tuple], count: int) -> list[list]:
+    """Key tuples laid out as one array per position (site_id, key...)."""
     return [list(column) for column in zip(*rows)] if rows else [[] for _ in range(count)]
 
 
@@ -74,10 +80,7 @@ class _PgTx:
         self.conn = conn
 
     async def claim_event_keys(self, rows):
-        result = await self.conn.fetch(
-            "INSERT INTO event_keys (site_id, event_key, event_id, created_at) "
-            "SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::bigint[]) "
-            "ON CONFLICT DO NOTHING RETURNING site_id, event_key", *_columns(rows, 4))
+        result = await self.conn.fetch(_CLAIM_KEYS.sql, *_CLAIM_KEYS.args(keys=rows))
         return {(r["site_id"], r["event_key"]) for r in result}
 
     async def goal_names_for_keys(self, keys):
@@ -91,9 +94,10 @@ class _PgTx:
         return {(r["site_id"], r["event_key"]): r["name"] for r in rows}
 
     async def lock_visitors(self, rows):
-        result = await self.conn.fetch(_LOCK_VISITORS, *_columns(rows, 4))
+        result = await self.conn.fetch(_LOCK_VISITORS.sql, *_LOCK_VISITORS.args(visitors=rows))
         state = {(r["site_id"], r["visitor_id"]):
-                 (r["session_id"], r["last_seen_at"], r["session_started_at"]) for r in result}
+                 VisitorState(r["session_id"], r["last_seen_at"], r["session_started_at"])
+                 for r in result}
         return state, {r["site_id"]: r["goals_version"] for r in result}
 
     async def find_session(self, site_id, visitor_id, since, until):
@@ -103,9 +107,9 @@ class _PgTx:
             "ORDER BY started_at DESC LIMIT 1 FOR UPDATE", site_id, visitor_id, since, until)
         return (row["id"], row["started_at"], row["last_seen_at"]) if row else None
 
-    async def write(self, *, new_sessions, extended_sessions, visitor_moves, events, batch):
+    async def write(self, *, new_sessions, grown_sessions, visitor_moves, events):
         # the batch's sketches are locked and read first: they are merged here, in Python
-        sets = rollups.visitor_sets(batch)
+        sets = rollups.visitor_sets(events)
         keys = rollups.sketch_keys(sets)
         current = await self.conn.fetch(_LOCK_SKETCHES, *_columns(keys, 3))
         blobs = {(r["site_id"], r["hour"], r["goal_id"]): r["sketch"] for r in current}
@@ -113,25 +117,31 @@ class _PgTx:
         for key in keys:
             blob = rollups.merge_into(blobs.get(key), sets[key])
             if blob is not None:
-                sketches.append((*key, blob))
-        await self.conn.execute(
-            _WRITE, *_columns(new_sessions, len(SESSION_COLUMNS)),
-            *_columns(extended_sessions, 7), *_columns(visitor_moves, 5),
-            *_columns(events, len(EVENT_COLUMNS)), *_columns(rollups.counter_rows(batch), 8),
-            *_columns(sketches, 4), *_columns(rollups.coverage_rows(batch), 2))
+                sketches.append(SketchRow(*key, blob))
+        await self.conn.execute(_WRITE.sql, *_WRITE.args(
+            new_sessions=new_sessions, grown=grown_sessions, moves=visitor_moves, events=events,
+            counters=rollups.counter_rows(events), sketches=sketches,
+            coverage=rollups.coverage_rows(events)))
 
+
+_CLAIM_KEYS = ArrayStatement("""
+INSERT INTO event_keys (site_id, event_key, event_id, created_at)
+SELECT * FROM unnest({keys})
+ON CONFLICT DO NOTHING RETURNING site_id, event_key""",
+                             keys=typed(models.event_keys, EventKeyRow))
 
 # Takes each visitor's row lock (creating the row if new) and reads it, with the goals_version
-# of its site, in one round trip.
-_LOCK_VISITORS = """
+# of its site, in one round trip. Visitors of a site that no longer exists are left out.
+_LOCK_VISITORS = ArrayStatement("""
 WITH locked AS (
-  INSERT INTO visitors (site_id, visitor_id, session_id, last_seen_at)
-  SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::bigint[])
+  INSERT INTO visitors (site_id, visitor_id, session_id, last_seen_at, session_started_at)
+  SELECT * FROM unnest({visitors}) AS u(site_id)
+  WHERE EXISTS (SELECT FROM sites WHERE sites.id = u.site_id)
   ON CONFLICT (site_id, visitor_id) DO UPDATE SET last_seen_at = visitors.last_seen_at
   RETURNING site_id, visitor_id, session_id, last_seen_at, session_started_at
 )
 SELECT locked.*, sites.goals_version FROM locked JOIN sites ON sites.id = locked.site_id
-"""
+""", visitors=typed(models.visitors, VisitorMove))
 
 
 # The batch's sketches, created empty if new, locked and read in one round trip (sorted keys).
@@ -143,55 +153,31 @@ ON CONFLICT (site_id, hour, goal_id) DO UPDATE SET sketch = visitor_sketches.ske
 RETURNING site_id, hour, goal_id, sketch
 """
 
-def _params(first: int, types: tuple[str, ...]) -> str:
-    return ", ".join(f"${first + i}::{t}[]" for i, t in enumerate(types))
-
-
-_SESSION_TYPES = ("uuid", "uuid", "text", "bigint", "bigint", "text", "text", "bool", "int",
-                  "int", *("text" for _ in SESSION_ATTRIBUTION))
-_EXTEND_TYPES = ("uuid", "uuid", "bigint", "bigint", "bool", "int", "int")
-_MOVE_TYPES = ("uuid", "text", "uuid", "bigint", "bigint")
-_EVENT_TYPES = ("uuid", "uuid", "uuid", "text", "text", "bigint", "text", "text", "text", "text",
-                "text", "text", "text", "text", "text", "text", "text", "text", "text", "text",
-                "bigint", "text", "uuid", "bool")
-_n1 = 1
-_n2 = _n1 + len(_SESSION_TYPES)
-_n3 = _n2 + len(_EXTEND_TYPES)
-_n4 = _n3 + len(_MOVE_TYPES)
-_n5 = _n4 + len(_EVENT_TYPES)
-_COUNTER_TYPES = ("uuid", "bigint", "uuid", "text", "bigint", "bigint", "bigint", "bigint")
-_SKETCH_TYPES = ("uuid", "bigint", "uuid", "bytea")
-_n6 = _n5 + len(_COUNTER_TYPES)
-_n7 = _n6 + len(_SKETCH_TYPES)
-
-# Everything a batch writes, in one statement: new sessions, longer sessions, where each
-# visitor is now, the events, and the read rollups (server/stats/rollups.py). No row is touched
-# twice, which one statement requires.
-_WRITE = f"""
+# Everything a batch writes, in one statement: new sessions, grown sessions, where each visitor
+# is now, the events, and the read rollups (rollups.py). No row is touched twice, which one
+# statement requires.
+_WRITE = ArrayStatement("""
 WITH new_sessions AS (
-  INSERT INTO sessions ({", ".join(SESSION_COLUMNS)})
-  SELECT * FROM unnest({_params(_n1, _SESSION_TYPES)})
-), extended AS (
+  INSERT INTO sessions ({session_columns})
+  SELECT * FROM unnest({new_sessions})
+), grown AS (
   UPDATE sessions s SET started_at = LEAST(s.started_at, u.first_seen),
     last_seen_at = GREATEST(s.last_seen_at, u.last_seen),
     has_converted = s.has_converted OR u.converted,
     events = s.events + u.events, pageviews = s.pageviews + u.pageviews
-  FROM unnest({_params(_n2, _EXTEND_TYPES)})
-    AS u(site_id, id, first_seen, last_seen, converted, events, pageviews)
+  FROM unnest({grown}) AS u({grown_fields})
   WHERE s.site_id = u.site_id AND s.id = u.id
 ), moved AS (
   UPDATE visitors v SET session_id = u.session_id, last_seen_at = u.last_seen_at,
     session_started_at = u.session_started_at
-  FROM unnest({_params(_n3, _MOVE_TYPES)})
-    AS u(site_id, visitor_id, session_id, last_seen_at, session_started_at)
+  FROM unnest({moves}) AS u({move_fields})
   WHERE v.site_id = u.site_id AND v.visitor_id = u.visitor_id
 ), stored AS (
-  INSERT INTO events ({", ".join(EVENT_COLUMNS)})
-  SELECT * FROM unnest({_params(_n4, _EVENT_TYPES)})
+  INSERT INTO events ({event_columns})
+  SELECT * FROM unnest({events})
 ), counters AS (
-  INSERT INTO rollup_hourly (site_id, hour, goal_id, currency, events, pageviews, conversions,
-                             revenue_micros)
-  SELECT * FROM unnest({_params(_n5, _COUNTER_TYPES)})
+  INSERT INTO rollup_hourly ({counter_columns})
+  SELECT * FROM unnest({counters})
   ON CONFLICT (site_id, hour, goal_id, currency) DO UPDATE SET
     events = rollup_hourly.events + excluded.events,
     pageviews = rollup_hourly.pageviews + excluded.pageviews,
@@ -199,10 +185,23 @@ WITH new_sessions AS (
     revenue_micros = rollup_hourly.revenue_micros + excluded.revenue_micros
 ), sketches AS (
   UPDATE visitor_sketches v SET sketch = u.sketch
-  FROM unnest({_params(_n6, _SKETCH_TYPES)}) AS u(site_id, hour, goal_id, sketch)
+  FROM unnest({sketches}) AS u({sketch_fields})
   WHERE v.site_id = u.site_id AND v.hour = u.hour AND v.goal_id = u.goal_id
 )
 INSERT INTO rollup_coverage (site_id, since_hour)
-SELECT * FROM unnest(${_n7}::uuid[], ${_n7 + 1}::bigint[])
+SELECT * FROM unnest({coverage})
 ON CONFLICT (site_id) DO NOTHING
-"""
+""".replace("{session_columns}", ", ".join(SessionRow._fields))
+   .replace("{grown_fields}", ", ".join(SessionGrowth._fields))
+   .replace("{move_fields}", ", ".join(VisitorMove._fields))
+   .replace("{event_columns}", ", ".join(EventRow._fields))
+   .replace("{counter_columns}", ", ".join(CounterRow._fields))
+   .replace("{sketch_fields}", ", ".join(SketchRow._fields)),
+    new_sessions=typed(models.sessions, SessionRow),
+    grown=typed(models.sessions, SessionGrowth),
+    moves=typed(models.visitors, VisitorMove),
+    events=typed(models.events, EventRow),
+    counters=typed(models.rollup_hourly, CounterRow),
+    sketches=typed(models.visitor_sketches, SketchRow),
+    coverage=typed(models.rollup_coverage, CoverageRow),
+)

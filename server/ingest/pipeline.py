@@ -9,6 +9,7 @@ the event itself is written.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Awaitable, Callable
@@ -37,25 +38,31 @@ CARRY_OVER_US = 6 * HOUR_US
 
 
 class SiteLookup:
-    """domain -> site id. A site's id never changes, so found ids are kept (by canonical domain:
-    the spellings a sender may vary are not each kept); unknown domains are asked again every
-    time, so a site created by another process is found at once."""
+    """domain -> site id. Found ids are kept for a minute (by canonical domain: the spellings a
+    sender may vary are not each kept), so a deleted site, or a domain deleted and registered
+    again, is seen by every process within it; unknown domains are asked again every time, so a
+    site created by another process is found at once."""
+
+    KEEP_SECONDS = 60.0
 
     def __init__(self, db: Database):
         self._db = db
-        self._ids: dict[str, uuid.UUID] = {}
+        self._ids: dict[str, tuple[uuid.UUID, float]] = {}
 
     async def find(self, domain: str) -> uuid.UUID | None:
         domain = canonical_domain(domain)
         if len(domain) > MAX_HOST:
             return None  # no site has such a domain
-        site_id = self._ids.get(domain)
-        if site_id is None:
-            site = await get_by_domain(self._db, domain=domain)
-            if site is None:
-                return None
-            site_id = self._ids[domain] = site.id
-        return site_id
+        found = self._ids.get(domain)
+        now = time.monotonic()
+        if found is not None and found[1] > now:
+            return found[0]
+        site = await get_by_domain(self._db, domain=domain)
+        if site is None:
+            self._ids.pop(domain, None)
+            return None
+        self._ids[domain] = (site.id, now + self.KEEP_SECONDS)
+        return site.id
 
 
 @dataclass

@@ -1,14 +1,15 @@
 """Cookieless visitor ids: a hash of site, IP and user agent under a salt that changes every UTC
 day. Salts live in the database so every process and every restart agrees on them; a day's salt
 is deleted two days later, after which its hashes cannot be recomputed. The process that makes a
-day's salt also runs the daily housekeeping (housekeeping.py)."""
+day's salt also starts the daily maintenance (server/lifecycle/maintenance.py), which runs
+the housekeeping (housekeeping.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import secrets
 import uuid
+from typing import Callable
 
 from sqlalchemy import delete, select
 
@@ -16,14 +17,14 @@ from server.clock import DAY_US, now_us
 from server.db.engine import Database
 from server.db.models import salts
 from server.db.upsert import insert_ignore
-from server.ingest.housekeeping import KEEP_DAYS, forget_old_rows
+from server.ingest.housekeeping import KEEP_DAYS
 
 
 class SaltStore:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, on_new_day: Callable[[], None] | None = None):
         self._db = db
         self._cache: dict[int, bytes] = {}
-        self._tasks: set[asyncio.Task] = set()
+        self._on_new_day = on_new_day
 
     async def salt_for(self, day: int) -> bytes:
         salt = self._cache.get(day)
@@ -41,10 +42,8 @@ class SaltStore:
             )).first()
             salt = (await conn.execute(select(salts.c.salt).where(salts.c.day == day))).scalar_one()
             await conn.execute(delete(salts).where(salts.c.day < day - KEEP_DAYS))
-        if created and day * DAY_US > now_us() - DAY_US:
-            task = asyncio.create_task(forget_old_rows(self._db))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        if created and day * DAY_US > now_us() - DAY_US and self._on_new_day is not None:
+            self._on_new_day()
         return salt
 
 

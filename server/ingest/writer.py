@@ -2,7 +2,7 @@
 so one commit (one fsync) stores many events and each request is answered only after the commit
 that holds its event.
 
-One batch, one transaction (the statements are in batch_store.py):
+One batch, one transaction (the statements: storage.py, batch_store.py, batch_store_pg.py):
   1. goals: the sites' goals_version is read; events matched against an older version are
      matched again, so a goal change in any process applies from its commit on;
   2. idempotency: event_id keys are inserted, skipping existing ones; the losers are
@@ -34,16 +34,18 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from server.clock import now_us
 from server.db.models import SESSION_ATTRIBUTION
-from server.errors import Unavailable
+from server.errors import ApiError, NotFound, Unavailable
 from server.ids import new_id
 from server.ingest.attribution import Attribution
-from server.ingest.batch_store import BatchTx
 from server.ingest.event import Event
 from server.ingest.goal_cache import GoalCache
+from server.ingest.rows import (
+    NO_SESSION, EventKeyRow, SessionGrowth, SessionRow, VisitorMove, VisitorState, event_row,
+)
+from server.ingest.storage import BatchTx
 
 log = logging.getLogger("goalpost.writer")
 
-NO_SESSION = -1  # last_seen_at of a visitor row created only to take the lock
 
 
 def _storage_errors() -> tuple[type[BaseException], ...]:
@@ -189,7 +191,10 @@ class Writer:
         self.stored += len(batch)
         for (_, future), result in zip(batch, results):
             if not future.done():
-                future.set_result(result)
+                if isinstance(result, ApiError):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
         self._publish(stored)
 
     def _publish(self, stored: list[Event]) -> None:
@@ -201,16 +206,21 @@ class Writer:
         except Exception:
             log.exception("publishing stored events to the live feed failed")
 
-    async def _write(self, batch: list[Event]) -> tuple[list[Stored], list[Event]]:
+    async def _write(self, batch: list[Event]) -> tuple[list[Stored | ApiError], list[Event]]:
         """(the answer for each event, the events stored by this batch's commit)"""
         for event in batch:
             event.id = new_id()
         async with self._store.transaction() as tx:
             stored_before, copies = await self._claim_event_keys(tx, batch)
             fresh = [e for e in batch if id(e) not in stored_before and id(e) not in copies]
-            if fresh:
-                await self._store_fresh(tx, fresh)
-        answers = {id(e): Stored(e.goal.name if e.goal else None) for e in fresh}
+            gone = await self._store_fresh(tx, fresh) if fresh else []
+        if gone:
+            gone_ids = {id(e) for e in gone}
+            fresh = [e for e in fresh if id(e) not in gone_ids]
+        answers: dict[int, Stored | ApiError] = {
+            id(e): Stored(e.goal.name if e.goal else None) for e in fresh}
+        for event in gone:
+            answers[id(event)] = NotFound("no such site", field="site")
         answers.update(stored_before)
         for copy, original in copies.items():
             # the first copy is in this batch: answer as it is answered
@@ -236,7 +246,7 @@ class Writer:
         now = now_us()
         keys = sorted(first, key=lambda k: (k[0].bytes, k[1]))
         claimed = await tx.claim_event_keys(
-            [(site_id, key, first[(site_id, key)].id, now) for site_id, key in keys])
+            [EventKeyRow(site_id, key, first[(site_id, key)].id, now) for site_id, key in keys])
         stored_before: dict[int, Stored] = {}
         seen_before = [k for k in keys if k not in claimed]
         if seen_before:
@@ -245,59 +255,66 @@ class Writer:
                 stored_before[id(first[key])] = Stored(names.get(key))
         return stored_before, copies
 
-    async def _store_fresh(self, tx: BatchTx, batch: list[Event]) -> None:
+    async def _store_fresh(self, tx: BatchTx, batch: list[Event]) -> list[Event]:
+        """Stores the batch; returns its events whose site no longer exists (not stored)."""
         keys = {(e.site_id, e.visitor_id) for e in batch}
         keys.update((e.site_id, e.previous_visitor_id) for e in batch if e.previous_visitor_id)
         keys = sorted(keys, key=lambda k: (k[0].bytes, k[1]))
-        found, versions = await tx.lock_visitors([(s, v, new_id(), NO_SESSION) for s, v in keys])
+        state, versions = await tx.lock_visitors(
+            [VisitorMove(s, v, new_id(), NO_SESSION, None) for s, v in keys])
+        gone = [e for e in batch if e.site_id not in versions]
+        if gone:  # deleted since the request found it (deleteSite)
+            batch = [e for e in batch if e.site_id in versions]
         await self._rematch(batch, versions)
-        state = {key: list(value) for key, value in found.items()}
         changes: dict[uuid.UUID, _SessionChange] = {}
         earlier: list[Event] = []
         for event in sorted(batch, key=lambda e: e.occurred_at):
+            at = event.occurred_at
             current = state[(event.site_id, event.visitor_id)]
             if event.previous_visitor_id and not self._live(current, event):
                 previous = state[(event.site_id, event.previous_visitor_id)]
                 if self._live(previous, event):
                     # the visitor's session began before midnight (UTC): it goes on
                     event.visitor_id, current = event.previous_visitor_id, previous
-            session_id, last_seen, started = current
-            if (last_seen != NO_SESSION and started is not None
-                    and event.occurred_at < started - self._timeout):
+            if (current.last_seen_at != NO_SESSION and current.session_started_at is not None
+                    and at < current.session_started_at - self._timeout):
                 earlier.append(event)  # a backfill from before the current session
                 continue
-            if last_seen == NO_SESSION or event.occurred_at > last_seen + self._timeout:
-                session_id = new_id()
-                started = event.occurred_at
-                changes[session_id] = _SessionChange(
-                    event.site_id, session_id, event.visitor_id, True, event.occurred_at,
-                    event.occurred_at, entry_path=event.path, referrer=event.referrer,
+            if current.last_seen_at == NO_SESSION or at > current.last_seen_at + self._timeout:
+                current.session_id = new_id()
+                current.session_started_at = at
+                changes[current.session_id] = _SessionChange(
+                    event.site_id, current.session_id, event.visitor_id, True, at, at,
+                    entry_path=event.path, referrer=event.referrer,
                     attribution=event.attribution)
-            elif session_id not in changes:
-                changes[session_id] = _SessionChange(
-                    event.site_id, session_id, event.visitor_id, False, event.occurred_at,
-                    event.occurred_at)
-            changes[session_id].add(event)
-            current[0], current[1] = session_id, max(last_seen, event.occurred_at)
-            current[2] = None if started is None else min(started, event.occurred_at)
-            event.session_id = session_id
+            elif current.session_id not in changes:
+                changes[current.session_id] = _SessionChange(
+                    event.site_id, current.session_id, event.visitor_id, False, at, at)
+            changes[current.session_id].add(event)
+            current.last_seen_at = max(current.last_seen_at, at)
+            if current.session_started_at is not None:
+                current.session_started_at = min(current.session_started_at, at)
+            event.session_id = current.session_id
         if earlier:
             await self._place_earlier(tx, earlier, changes)
 
         await tx.write(
             new_sessions=[
-                (c.site_id, c.id, c.visitor_id, c.started_at, c.last_seen_at, c.entry_path,
-                 c.referrer, c.has_converted, c.events, c.pageviews, *_attribution_row(c))
+                SessionRow(site_id=c.site_id, id=c.id, visitor_id=c.visitor_id,
+                           started_at=c.started_at, last_seen_at=c.last_seen_at,
+                           entry_path=c.entry_path, referrer=c.referrer,
+                           has_converted=c.has_converted, events=c.events,
+                           pageviews=c.pageviews, **_attribution_of(c))
                 for c in changes.values() if c.is_new],
-            extended_sessions=[
-                (c.site_id, c.id, c.started_at, c.last_seen_at, c.has_converted, c.events,
-                 c.pageviews)
+            grown_sessions=[
+                SessionGrowth(c.site_id, c.id, c.started_at, c.last_seen_at, c.has_converted,
+                              c.events, c.pageviews)
                 for c in changes.values() if not c.is_new],
-            visitor_moves=[(s, v, sid, last, started)
-                           for (s, v), (sid, last, started) in state.items()],
-            events=[_event_row(e) for e in batch],
-            batch=batch,
+            visitor_moves=[current.move(*key) for key, current in state.items()
+                           if key[0] in versions],
+            events=[event_row(e) for e in batch],
         )
+        return gone
 
     async def _place_earlier(self, tx: BatchTx, earlier: list[Event],
                              changes: dict[uuid.UUID, _SessionChange]) -> None:
@@ -319,13 +336,14 @@ class Writer:
                 else:
                     chosen = _SessionChange(event.site_id, new_id(), event.visitor_id, True, at,
                                             at, entry_path=event.path, referrer=event.referrer,
-                                            attribution=event.attribution)
+                    attribution=event.attribution)
                 changes[chosen.id] = chosen
             chosen.add(event)
             event.session_id = chosen.id
 
-    def _live(self, state: list, event: Event) -> bool:
-        return state[1] != NO_SESSION and event.occurred_at <= state[1] + self._timeout
+    def _live(self, state: VisitorState, event: Event) -> bool:
+        return (state.last_seen_at != NO_SESSION
+                and event.occurred_at <= state.last_seen_at + self._timeout)
 
     async def _rematch(self, batch: list[Event], versions: dict[uuid.UUID, int]) -> None:
         """Match again what was matched against goals older than the database's."""
@@ -336,18 +354,7 @@ class Writer:
                 event.goal = matcher.first_match(event.facts)
 
 
-def _attribution_row(c: _SessionChange) -> tuple:
+def _attribution_of(c: _SessionChange) -> dict:
+    """The attribution columns of a new session (all NULL when its first event had none)."""
     a = c.attribution
-    if a is None:
-        return (None,) * len(SESSION_ATTRIBUTION)
-    return tuple(getattr(a, name) for name in SESSION_ATTRIBUTION)
-
-
-def _event_row(e: Event) -> tuple:
-    return (
-        e.site_id, e.id, e.session_id, e.visitor_id, e.user_id, e.occurred_at, e.type, e.name,
-        e.url, e.path, e.referrer, e.click_url, e.click_domain, e.click_text, e.asin,
-        e.form_name, e.form_id, e.form_plugin, e.form_page_url, e.props_json, e.revenue_micros,
-        e.revenue_currency, e.goal.id if e.goal else None,
-        bool(e.goal and e.goal.counts_as_conversion),
-    )
+    return {name: getattr(a, name) if a is not None else None for name in SESSION_ATTRIBUTION}

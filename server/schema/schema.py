@@ -15,11 +15,13 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from server.goals.validation import MAX_GOALS_PER_SITE
+from server.resolvers import erasure as erasure_resolvers
 from server.resolvers import goals as goal_resolvers
 from server.resolvers import keys as key_resolvers
 from server.resolvers import sessions as session_resolvers
 from server.resolvers import sites as site_resolvers
 from server.resolvers import stats as stat_resolvers
+from server.schema.erasure import VisitorErasure
 from server.schema.errors import log_unexpected
 from server.schema.guards import CostLimit, OneOperation, StorableText
 from server.schema.goals import Goal, MatchResult
@@ -99,6 +101,10 @@ class Mutation:
                                                                       CanAccessGoal])
     reorder_goals: list[Goal] = strawberry.field(resolver=goal_resolvers.reorder_goals,
                                                  permission_classes=SITE)
+    delete_site: strawberry.ID = strawberry.field(resolver=erasure_resolvers.delete_site,
+                                                  permission_classes=[IsAuthenticated, IsAdmin])
+    erase_visitor: VisitorErasure = strawberry.field(resolver=erasure_resolvers.erase_visitor,
+                                                     permission_classes=SITE)
 
 
 class Schema(strawberry.Schema):

@@ -40,10 +40,11 @@ from decimal import Decimal
 from sqlalchemy import case, func, or_, select
 
 from server.db.engine import Database
-from server.db.models import events, rollup_hourly, sessions, visitor_sketches
+from server.db.models import events, rollup_hourly, sessions
 from server.goals import service as goals_service
 from server.goals.service import GoalRecord
 from server.money import to_decimal
+from server.db import hll
 from server.stats import rollups
 from server.stats.ranges import Range
 
@@ -96,34 +97,31 @@ def _in_ranges(column, ranges: list[tuple[int, int]]):
 
 
 async def kpis(db: Database, *, site_id: uuid.UUID, range: Range) -> Kpis:
-    async with db.read.connect() as conn:
+    async with db.replica.connect() as conn:
         rolled, raw = rollups.split(range.start, range.end, await rollups.coverage(conn, site_id))
-        sessions_started = (await conn.execute(
-            select(func.count()).select_from(sessions)
-            .where(sessions.c.site_id == site_id, _in_range(sessions.c.started_at, range))
-        )).scalar_one()
-        pageviews = conversions = 0
+        pageviews = conversions = started = 0
         money_rows: list[tuple[str, int]] = []
         blobs: list[bytes] = []
         if rolled is not None:
             h = rollup_hourly.c
-            for currency, pv, conv, micros in await conn.execute(
+            for currency, pv, conv, micros, n_started in await conn.execute(
                     select(h.currency, func.sum(h.pageviews), func.sum(h.conversions),
-                           func.sum(h.revenue_micros))
+                           func.sum(h.revenue_micros), func.sum(h.sessions))
                     .where(h.site_id == site_id, h.goal_id == rollups.NIL_UUID,
                            h.hour >= rolled[0], h.hour < rolled[1])
                     .group_by(h.currency)):
                 if currency == "":
                     pageviews += int(pv or 0)
                     conversions += int(conv or 0)
+                    started += int(n_started or 0)
                 else:
                     money_rows.append((currency, micros))
-            s = visitor_sketches.c
-            blobs = list((await conn.execute(
-                select(s.sketch).where(s.site_id == site_id, s.goal_id == rollups.NIL_UUID,
-                                       s.hour >= rolled[0], s.hour < rolled[1]))).scalars())
+            blobs = (await rollups.sketches(conn, site_id, *rolled, site_wide=True)
+                     ).get(rollups.NIL_UUID, [])
         where = (events.c.site_id == site_id) & _in_ranges(events.c.occurred_at, raw) \
             if raw else None
+        if raw:
+            started += await count_sessions_started(conn, site_id, raw)
         visitors = 0
         if where is not None:
             columns = [
@@ -145,9 +143,31 @@ async def kpis(db: Database, *, site_id: uuid.UUID, range: Range) -> Kpis:
             if where is not None:
                 extra = (await conn.execute(
                     select(events.c.visitor_id).distinct().where(where))).scalars().all()
-            visitors = rollups.estimate(rollups.merged(blobs, extra))
-    return Kpis(visitors=visitors, sessions=int(sessions_started), pageviews=pageviews,
+            visitors = hll.estimate(hll.merged(blobs, extra))
+    return Kpis(visitors=visitors, sessions=started, pageviews=pageviews,
                 conversions=conversions, revenue=money_totals(money_rows))
+
+
+async def count_sessions_started(conn, site_id: uuid.UUID, ranges: list[tuple[int, int]]
+                                 ) -> int:
+    return int((await conn.execute(
+        select(func.count()).select_from(sessions)
+        .where(sessions.c.site_id == site_id, _in_ranges(sessions.c.started_at, ranges))
+    )).scalar_one())
+
+
+async def sessions_started(conn, site_id: uuid.UUID, range: Range) -> int:
+    """Sessions that started in the range: whole covered hours from rollup_hourly.sessions,
+    the rest counted in `sessions`."""
+    rolled, raw = rollups.split(range.start, range.end, await rollups.coverage(conn, site_id))
+    total = await count_sessions_started(conn, site_id, raw) if raw else 0
+    if rolled is not None:
+        h = rollup_hourly.c
+        total += int((await conn.execute(
+            select(func.coalesce(func.sum(h.sessions), 0))
+            .where(h.site_id == site_id, h.goal_id == rollups.NIL_UUID, h.currency == "",
+                   h.hour >= rolled[0], h.hour < rolled[1]))).scalar_one())
+    return total
 
 
 async def goal_stats(db: Database, *, site_id: uuid.UUID, range: Range,
@@ -162,7 +182,7 @@ async def goal_stats(db: Database, *, site_id: uuid.UUID, range: Range,
     money: dict[uuid.UUID, list[tuple[str, int]]] = defaultdict(list)
     blobs: dict[uuid.UUID, list[bytes]] = defaultdict(list)
     raw_ids: dict[uuid.UUID, list[str]] = defaultdict(list)
-    async with db.read.connect() as conn:
+    async with db.replica.connect() as conn:
         rolled, raw = rollups.split(range.start, range.end, await rollups.coverage(conn, site_id))
         if rolled is not None:
             h = rollup_hourly.c
@@ -175,12 +195,7 @@ async def goal_stats(db: Database, *, site_id: uuid.UUID, range: Range,
                     counts[goal_id] += int(n or 0)
                 else:
                     money[goal_id].append((currency, micros))
-            s = visitor_sketches.c
-            for goal_id, blob in await conn.execute(
-                    select(s.goal_id, s.sketch).where(
-                        s.site_id == site_id, s.goal_id != rollups.NIL_UUID,
-                        s.hour >= rolled[0], s.hour < rolled[1])):
-                blobs[goal_id].append(blob)
+            blobs = await rollups.sketches(conn, site_id, *rolled, site_wide=False)
         if raw:
             where = ((events.c.site_id == site_id) & _in_ranges(events.c.occurred_at, raw)
                      & events.c.goal_id.is_not(None))
@@ -207,7 +222,7 @@ async def goal_stats(db: Database, *, site_id: uuid.UUID, range: Range,
         if rolled is None:
             visitors = exact_visitors.get(goal.id, 0)
         else:
-            visitors = rollups.estimate(rollups.merged(blobs.get(goal.id, ()),
+            visitors = hll.estimate(hll.merged(blobs.get(goal.id, ()),
                                                        raw_ids.get(goal.id, ())))
         out.append(GoalStats(goal, counts.get(goal.id, 0), visitors,
                              money_totals(money.get(goal.id, []))))

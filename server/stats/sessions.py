@@ -22,6 +22,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from server.db.engine import Database
 from server.db.models import SESSION_ATTRIBUTION, events, sessions
 from server.errors import InvalidInput
+from server.stats import kpis
 from server.stats.ranges import Range
 
 DEFAULT_PAGE = 20
@@ -136,10 +137,13 @@ async def sessions_page(db: Database, *, site_id: uuid.UUID, range: Range,
         .order_by(sessions.c.started_at.desc(), sessions.c.id.desc())
         .limit(first + 1)
     )
-    count = select(func.count()).select_from(sessions).where(*where)
-    async with db.read.connect() as conn:
+    async with db.replica.connect() as conn:
         rows = [_session(r) for r in await conn.execute(page)] if first else []
-        total = int((await conn.execute(count)).scalar_one())
+        if converted is None and goal_id is None:
+            total = await kpis.sessions_started(conn, site_id, range)
+        else:
+            count = select(func.count()).select_from(sessions).where(*where)
+            total = int((await conn.execute(count)).scalar_one())
     return Page(rows[:first], len(rows) > first, total)
 
 
@@ -158,7 +162,7 @@ async def events_of_sessions(db: Database, *, keys: list[tuple[uuid.UUID, uuid.U
     )
     wanted = set(keys)
     out: dict[tuple[uuid.UUID, uuid.UUID], list[EventRow]] = {}
-    async with db.read.connect() as conn:
+    async with db.replica.connect() as conn:
         for r in await conn.execute(query):
             key = (r.site_id, r.session_id)
             if key in wanted:

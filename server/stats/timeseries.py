@@ -131,7 +131,7 @@ async def timeseries(db: Database, *, site_id: uuid.UUID, tz_name: str, range: R
         .where(*where, events.c.revenue_currency.is_not(None))
         .group_by(buckets.c.i, events.c.revenue_currency)
     )
-    async with db.read.connect() as conn:
+    async with db.replica.connect() as conn:
         count_rows = {int(i): (int(v), int(c)) for i, v, c in await conn.execute(counts)}
         money: dict[int, list] = {}
         for i, currency, micros in await conn.execute(revenue):

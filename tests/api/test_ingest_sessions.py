@@ -133,13 +133,15 @@ async def test_a_session_goes_on_across_utc_midnight(client, site, key, db):
 
 
 async def test_the_new_days_salt_forgets_idle_visitors(db, site):
-    """Session state idle for more than two days is deleted when a day's salt is made."""
+    """Session state idle for more than two days is deleted by the maintenance that making a
+    day's salt starts."""
     import uuid as uuid_
     from sqlalchemy import delete, select
     from server.clock import now_us
     from server.db.models import salts, visitors
     from server.clock import DAY_US
     from server.ingest.visitors import SaltStore
+    from server.lifecycle.maintenance import Maintenance
 
     day = now_us() // DAY_US
     async with db.write.begin() as conn:
@@ -150,9 +152,10 @@ async def test_the_new_days_salt_forgets_idle_visitors(db, site):
             {"site_id": site.id, "visitor_id": "recent", "session_id": uuid_.uuid4(),
              "last_seen_at": now_us() - DAY_US},
         ])
-    store = SaltStore(db)
+    maintenance = Maintenance(db)
+    store = SaltStore(db, on_new_day=maintenance.run_in_background)
     await store.salt_for(day + 1)  # as if tomorrow had come
-    await asyncio.gather(*store._tasks)
+    await maintenance.finished()
     async with db.read.connect() as conn:
         left = set((await conn.execute(select(visitors.c.visitor_id).where(
             visitors.c.site_id == site.id))).scalars())
@@ -193,6 +196,7 @@ async def test_event_ids_are_remembered_for_a_bounded_window(client, site, key, 
     from server.db.models import event_keys, salts
     from server.ingest.housekeeping import EVENT_KEY_DAYS
     from server.ingest.visitors import SaltStore
+    from server.lifecycle.maintenance import Maintenance
 
     for event_id in ("old-order", "new-order"):
         await send_at(client, site, key, T0, event_id=event_id)
@@ -203,9 +207,10 @@ async def test_event_ids_are_remembered_for_a_bounded_window(client, site, key, 
     day = now_us() // DAY_US
     async with db.write.begin() as conn:
         await conn.execute(delete(salts).where(salts.c.day == day + 1))
-    store = SaltStore(db)
+    maintenance = Maintenance(db)
+    store = SaltStore(db, on_new_day=maintenance.run_in_background)
     await store.salt_for(day + 1)  # as if tomorrow had come
-    await asyncio.gather(*store._tasks)
+    await maintenance.finished()
     async with db.write.begin() as conn:
         await conn.execute(delete(salts).where(salts.c.day == day + 1))
 

@@ -67,9 +67,10 @@ BUDGETS = {
     # dashboard: the site once; the goals (+conditions) once for goals and goalStats; then
     # each field's own statistics statements. updateGoal: the goal (+conditions) once for the
     # permission and the service, then in one transaction the site lock, the name check, the
-    # UPDATE ... RETURNING. testEvent: the site, the goals (+conditions).
-    "postgresql": {"dashboard": 14, "updateGoal": 5, "testEvent": 3},
-    "sqlite": {"dashboard": 20, "updateGoal": 7, "testEvent": 5},
+    # UPDATE ... RETURNING. testEvent: the site, the goals (+conditions). sessions' totalCount
+    # reads the rollup coverage first (whole hours are summed from rollup_hourly.sessions).
+    "postgresql": {"dashboard": 15, "updateGoal": 5, "testEvent": 3},
+    "sqlite": {"dashboard": 21, "updateGoal": 7, "testEvent": 5},
 }
 
 

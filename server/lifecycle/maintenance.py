@@ -1,0 +1,83 @@
+"""Upkeep run by every server at start, then once a day by the process that makes the day's
+visitor salt (server/ingest/visitors.py), and by `goalpost maintain` (e.g. from cron):
+
+1. events partitions for this month and the next ones (PostgreSQL; server/db/partitions.py);
+2. the hourly visitor sketches of each ended day merged into a daily one (PostgreSQL;
+   server/ingest/rollups.py), so a month's distinct visitors merge 30 sketches, not 720;
+3. the housekeeping of ingestion (server/ingest/housekeeping.py: idle visitor rows, old
+   idempotency keys);
+4. retention (server/lifecycle/retention.py), when GOALPOST_RETENTION_DAYS or
+   GOALPOST_ROLLUP_RETENTION_DAYS is set.
+
+Safe to run in several processes at once: partition changes and rollup rebuilds take one
+advisory lock, deletes are idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from server.clock import now_us
+from server.db import partitions
+from server.db.engine import Database
+from server.ingest import rollups
+from server.ingest.housekeeping import forget_old_rows
+from server.lifecycle import retention
+
+log = logging.getLogger("goalpost.maintenance")
+
+
+@dataclass
+class Report:
+    partitions_created: list[str] = field(default_factory=list)
+    days_compacted: int = 0
+    pruned: retention.Pruned = field(default_factory=retention.Pruned)
+
+
+class Maintenance:
+    def __init__(self, db: Database, *, retention_days: int = 0, rollup_retention_days: int = 0):
+        self._db = db
+        self._retention_days = retention_days
+        self._rollup_retention_days = rollup_retention_days
+        self._tasks: set[asyncio.Task] = set()
+
+    async def run(self, now: int | None = None) -> Report:
+        now = now_us() if now is None else now
+        report = Report()
+        if not self._db.is_sqlite:
+            async with self._db.write.begin() as conn:
+                report.partitions_created = await partitions.ensure(conn, now)
+            async with self._db.write.begin() as conn:
+                report.days_compacted = await rollups.compact_days(conn, now)
+        await forget_old_rows(self._db)
+        report.pruned = await retention.apply(
+            self._db, now_us=now, days=self._retention_days,
+            rollup_days=self._rollup_retention_days)
+        return report
+
+    def run_in_background(self) -> None:
+        task = asyncio.create_task(self._run_logged(), name="goalpost-maintenance")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run_logged(self) -> None:
+        try:
+            report = await self.run()
+        except Exception:  # housekeeping: the next start or day tries again
+            log.warning("maintenance failed", exc_info=True)
+            return
+        if report.partitions_created or report.pruned.partitions_dropped or report.pruned.rows:
+            log.info("maintenance: partitions created %s, dropped %s, rows deleted %s",
+                     report.partitions_created, report.pruned.partitions_dropped,
+                     report.pruned.rows)
+
+    async def finished(self) -> None:
+        """Wait for the runs in the background to end."""
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
