@@ -27,6 +27,7 @@ from collections import defaultdict
 
 from sqlalchemy import and_, case, exists, func, or_, select
 
+from server.db import hll
 from server.db.engine import Database
 from server.db.models import events, sessions
 from server.errors import InvalidInput
@@ -166,7 +167,7 @@ async def breakdown(db: Database, *, site_id: uuid.UUID, by: str, range: Range,
                         .select_from(scope.source(by)).where(*scope.events_where(by, raw))):
                     extra[value].append(visitor)
             blobs, _ = await dimension_rollups.sketches(conn, site_id, by, *rolled)
-            seen = {value: rollups.estimate(rollups.merged(blobs.get(value, ()),
+            seen = {value: hll.estimate(hll.merged(blobs.get(value, ()),
                                                            extra.get(value, ())))
                     for value in blobs.keys() | extra.keys()}
             counts, converted_money, _ = await dimension_rollups.counters(
@@ -245,7 +246,7 @@ async def filtered_kpis(db: Database, *, site_id: uuid.UUID, range: Range,
                 .scalars()) if raw else []
             blobs, views = await dimension_rollups.sketches(conn, site_id, dimension, *rolled,
                                                             value=value)
-            visitors = rollups.estimate(rollups.merged(blobs.get(value, ()), extra))
+            visitors = hll.estimate(hll.merged(blobs.get(value, ()), extra))
             pageviews += views.get(value, 0)
             counts, _, all_money = await dimension_rollups.counters(
                 conn, site_id, dimension, *rolled, value=value)

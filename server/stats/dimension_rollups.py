@@ -30,6 +30,7 @@ from collections import defaultdict
 
 from sqlalchemy import and_, delete, func, select
 
+from server.db import hll
 from server.db.engine import Database
 from server.db.models import (
     dimension_counters,
@@ -126,7 +127,7 @@ async def _build(db: Database, site_id: uuid.UUID, hours: list[int],
                 dimension_hours.c.site_id == site_id, dimension_hours.c.hour.in_(gone)))
         rows = [{"site_id": site_id, "hour": hour, "dimension": dimension, "value": value,
                  "pageviews": pageviews[(hour, dimension, value)],
-                 "sketch": rollups.encode(rollups.registers(ids))}
+                 "sketch": hll.encode(hll.registers(ids))}
                 for (hour, dimension, value), ids in visitors.items()]
         for start in range(0, len(rows), 5000):
             await conn.execute(_upsert_sketches(conn), rows[start:start + 5000])
