@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from server.db.models import dimension_hours
 from server.db.models import sessions as sessions_table
-from server.stats import rollups
+from server.ingest import rollups
 from tests.api.graphql.conftest import Events, create_goal, iso
 
 CHROME_WIN = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
