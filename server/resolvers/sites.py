@@ -30,3 +30,15 @@ async def create_site(info: strawberry.Info, domain: str, name: str | None = str
     record = await sites_service.create(info.context.db, domain=domain, name=given(name),
                                         timezone=given(timezone))
     return Site.of(record)
+
+
+async def update_site(info: strawberry.Info, id: strawberry.ID,
+                      name: str | None = strawberry.UNSET,
+                      timezone: str | None = strawberry.UNSET) -> Site:
+    """Renames the site (null or blank: no name) or moves it to another IANA time zone; an
+    omitted argument stays as it is."""
+    record = await sites_service.update(info.context.db, site_id=parse_gid(id, "id"),
+                                       name=given(name), clear_name=name is None,
+                                       timezone=given(timezone))
+    info.context.loaders.site.prime(record.id, record, force=True)
+    return Site.of(record)

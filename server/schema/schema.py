@@ -62,6 +62,8 @@ class Query:
 class Mutation:
     create_site: Site = strawberry.field(resolver=site_resolvers.create_site,
                                          permission_classes=[IsAuthenticated, IsAdmin])
+    update_site: Site = strawberry.field(resolver=site_resolvers.update_site,
+                                         permission_classes=SITE)
     create_api_key: CreatedApiKey = strawberry.field(resolver=key_resolvers.create_api_key,
                                                      permission_classes=SITE)
     revoke_api_key: ApiKey = strawberry.field(resolver=key_resolvers.revoke_api_key,
