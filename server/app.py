@@ -16,6 +16,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from server.auth.keys import AdminTokens
+from server.dashboard import Dashboard
 from server.db.engine import create_database
 from server.ingest.batch_store import create_batch_store
 from server.ingest.goal_cache import GoalCache
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/js/goalpost.js", tracker_endpoint, methods=["GET", "HEAD"]),
         Route("/health", health_endpoint, methods=["GET"]),
+        *Dashboard(STATIC / "app").routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(EventIngress)])
     app.state.settings = settings

@@ -82,7 +82,9 @@ def bucket_bounds(r: Range, tz_name: str, interval: str) -> list[tuple[datetime,
 
 
 async def timeseries(db: Database, *, site_id: uuid.UUID, tz_name: str, range: Range,
-                     interval: str) -> list[Bucket]:
+                     interval: str, goal_id: uuid.UUID | None = None) -> list[Bucket]:
+    """goal_id: only the events that recorded that goal, each a conversion of it (as in
+    goalStats), visitors those who recorded it."""
     bounds = bucket_bounds(range, tz_name, interval)
     if not bounds:
         return []
@@ -98,9 +100,13 @@ async def timeseries(db: Database, *, site_id: uuid.UUID, tz_name: str, range: R
     join = (events.c.occurred_at >= buckets.c.b_start) & (events.c.occurred_at < buckets.c.b_end)
     where = [events.c.site_id == site_id, events.c.occurred_at >= range.start,
              events.c.occurred_at < range.end]
+    converted = case((events.c.is_conversion, 1), else_=0)
+    if goal_id is not None:
+        where.append(events.c.goal_id == goal_id)
+        converted = literal(1, Integer)
     counts = (
         select(buckets.c.i, func.count(events.c.visitor_id.distinct()),
-               func.coalesce(func.sum(case((events.c.is_conversion, 1), else_=0)), 0))
+               func.coalesce(func.sum(converted), 0))
         .select_from(events).join(buckets, join).where(*where).group_by(buckets.c.i)
     )
     revenue = (
