@@ -14,5 +14,6 @@ export default defineConfig({
     sourcemap: false,
     target: "es2020",
     cssCodeSplit: false,
+    assetsInlineLimit: 0,
   },
 });

@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, request, setToken } from "./api/client";
 import { features as loadFeatures, type Features } from "./api/optional";
-import { ApiKeysDocument, SitesDocument, type SitesQuery } from "./gql/graphql";
+import { SitesDocument, ViewerDocument, type SitesQuery } from "./gql/graphql";
 import { forgetToken, keepToken, storedToken } from "./auth";
 import { navigate, useRoute } from "./route";
 import { Header } from "./Header";
@@ -18,13 +18,9 @@ type Session = { sites: Site[]; admin: boolean; features: Features };
 export type Dialog = "goals" | "site" | "keys" | "add-site" | null;
 
 async function openSession(): Promise<Session> {
-  const [{ sites }, features] = await Promise.all([request(SitesDocument), loadFeatures()]);
-  // only the admin may list a site's API keys: a site key is refused
-  let admin = sites.length === 0;
-  if (sites.length) {
-    admin = await request(ApiKeysDocument, { siteId: sites[0].id }).then(() => true, () => false);
-  }
-  return { sites, admin, features };
+  const [{ sites }, { viewer }, features] = await Promise.all(
+    [request(SitesDocument), request(ViewerDocument), loadFeatures()]);
+  return { sites, admin: viewer.admin, features };
 }
 
 export function App() {

@@ -41,7 +41,7 @@ export function SiteView(props: { site: Site; route: Route; features: Features; 
     return () => removeEventListener("goalpost:goals-changed", onChange);
   }, []);
 
-  const empty = data && data.kpis.visitors === 0 && data.previous.visitors === 0 && data.goals.length === 0;
+  const empty = data && data.kpis.visitors === 0 && data.previous.visitors === 0;
   return (
     <main aria-busy={!data}>
       {error && <p class="error" role="alert">{error}</p>}
@@ -55,7 +55,7 @@ export function SiteView(props: { site: Site; route: Route; features: Features; 
         </section>
       )}
       <Chart data={data} site={site} hourly={interval(range) === "HOUR"} />
-      <div class="grid-2">
+      <div class={features.breakdown ? "grid-2" : ""}>
         <GoalsPanel data={data} site={site} range={range} chosen={goalId} onChoose={setGoalId}
           onConfigure={() => props.onDialog("goals")} />
         {features.breakdown && <Sources site={site} range={range} goalId={goalId} tick={tick} />}

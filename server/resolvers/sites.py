@@ -6,7 +6,7 @@ import strawberry
 
 from server.schema.common import given
 from server.schema.permissions import parse_gid, principal_of
-from server.schema.sites import Site
+from server.schema.sites import Site, Viewer
 from server.sites import service as sites_service
 
 
@@ -15,6 +15,13 @@ async def sites(info: strawberry.Info) -> list[Site]:
     principal = principal_of(info)
     ids = None if principal.admin else [principal.site_id]
     return [Site.of(r) for r in await sites_service.list_sites(info.context.db, ids=ids)]
+
+
+def viewer(info: strawberry.Info) -> Viewer:
+    """What the caller's token may do, so a client shows only what it can use."""
+    principal = principal_of(info)
+    site_id = None if principal.site_id is None else strawberry.ID(str(principal.site_id))
+    return Viewer(admin=principal.admin, site_id=site_id)
 
 
 async def site(info: strawberry.Info, id: strawberry.ID) -> Site | None:

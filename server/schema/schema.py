@@ -31,7 +31,7 @@ from server.schema.permissions import (
 )
 from server.schema.scalars import SCALAR_MAP
 from server.schema.sessions import SessionConnection
-from server.schema.sites import Site
+from server.schema.sites import Site, Viewer
 from server.schema.stats import GoalStats, Kpis, TimeseriesBucket
 
 MAX_DEPTH = 10
@@ -44,6 +44,7 @@ SITE = [IsAuthenticated, CanAccessSite]
 
 @strawberry.type
 class Query:
+    viewer: Viewer = strawberry.field(resolver=site_resolvers.viewer, permission_classes=AUTH)
     sites: list[Site] = strawberry.field(resolver=site_resolvers.sites, permission_classes=AUTH)
     site: Site | None = strawberry.field(resolver=site_resolvers.site, permission_classes=SITE)
     goals: list[Goal] = strawberry.field(resolver=goal_resolvers.goals, permission_classes=SITE)

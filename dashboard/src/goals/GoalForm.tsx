@@ -67,12 +67,12 @@ export function GoalForm(props: {
           aria-invalid={!!at("name")} aria-describedby={at("name") ? "goal-name-error" : undefined} />
         {fieldError("name", at("name"))}
       </label>
-      <label class="field">
-        <span>Type</span>
+      <div class="field">
+        <label for="goal-type">Type</label>
         <select id="goal-type" value={type} disabled={!!g} onChange={(e) => changeType(e.currentTarget.value as GoalType)}>
           {GOAL_TYPES.map((t) => <option key={t.type} value={t.type}>{t.label}</option>)}
         </select>
-      </label>
+      </div>
       <fieldset>
         <legend>Conditions</legend>
         {fieldError("conditions", at("conditions"))}
@@ -80,17 +80,17 @@ export function GoalForm(props: {
           const valueError = at(`conditions.${i}.value`);
           return (
             <div class="condition" key={i} role="group" aria-label={`Condition ${i + 1}`}>
-              <label class="field"><span>Field</span>
+              <div class="field"><label for={`goal-conditions-${i}-field`}>Field</label>
                 <select id={`goal-conditions-${i}-field`} value={c.field} onChange={(e) => edit(i, { field: e.currentTarget.value as ConditionField })}>
                   {FIELDS[type].map((f) => <option key={f.field} value={f.field}>{f.label}</option>)}
                 </select>
                 {fieldError(`conditions-${i}-field`, at(`conditions.${i}.field`))}
-              </label>
-              <label class="field"><span>Operator</span>
+              </div>
+              <div class="field"><label for={`goal-conditions-${i}-operator`}>Operator</label>
                 <select id={`goal-conditions-${i}-operator`} value={c.operator} onChange={(e) => edit(i, { operator: e.currentTarget.value as Operator })}>
                   {OPERATORS.map((o) => <option key={o.op} value={o.op}>{o.label}</option>)}
                 </select>
-              </label>
+              </div>
               {VALUELESS.includes(c.operator) ? <span /> : (
                 <label class="field"><span>Value</span>
                   <input id={`goal-conditions-${i}-value`} value={c.value} onInput={(e) => edit(i, { value: e.currentTarget.value })}

@@ -105,6 +105,11 @@ export type SitesQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type SitesQuery = { sites: Array<{ id: string, domain: string, name: string | null, timezone: string }> };
 
+export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ViewerQuery = { viewer: { admin: boolean } };
+
 export type DashboardQueryVariables = Exact<{
   siteId: string | number;
   range: DateRange;
@@ -262,6 +267,13 @@ export const SitesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<SitesQuery, SitesQueryVariables>;
+export const ViewerDocument = new TypedDocumentString(`
+    query Viewer {
+  viewer {
+    admin
+  }
+}
+    `) as unknown as TypedDocumentString<ViewerQuery, ViewerQueryVariables>;
 export const DashboardDocument = new TypedDocumentString(`
     query Dashboard($siteId: ID!, $range: DateRange!, $previous: DateRange!, $interval: Interval!) {
   goals(siteId: $siteId) {

@@ -24,7 +24,12 @@ export function Chart(props: { data: Data | null; site: Site; hourly: boolean })
       width: el.clientWidth, height: 240, tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), tz),
       legend: { show: false }, cursor: { y: false },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(4, max * 1.1)] } },
-      axes: [{ ...axis }, { ...axis, size: 44, values: (_u, vals) => vals.map((v) => (Number.isInteger(v) ? exact(v) : "")) }],
+      axes: [{
+        ...axis,
+        // whole days or hours of the site: one tick per bucket while they fit, labelled as the table is
+        splits: series.length <= Math.max(2, Math.floor(el.clientWidth / 70)) ? () => xs : undefined,
+        values: (_u, vals) => vals.map((v) => bucketLabel(new Date(v * 1000).toISOString(), tz, props.hourly)),
+      }, { ...axis, size: 44, values: (_u, vals) => vals.map((v) => (Number.isInteger(v) ? exact(v) : "")) }],
       series: [
         {},
         { label: "Visitors", stroke: cssVar("--visitors"), width: 2, fill: cssVar("--visitors") + "22", points: { show: false } },

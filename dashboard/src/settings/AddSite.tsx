@@ -30,11 +30,11 @@ export function AddSite(props: { onClose: () => void; onCreated: (s: Site) => vo
         <label class="field"><span>Name (optional)</span>
           <input value={name} onInput={(e) => setName(e.currentTarget.value)} />
         </label>
-        <label class="field"><span>Time zone</span>
-          <select value={tz} onChange={(e) => setTz(e.currentTarget.value)}>
+        <div class="field"><label for="tz">Time zone</label>
+          <select id="tz" value={tz} onChange={(e) => setTz(e.currentTarget.value)}>
             {timeZones(tz).map((z) => <option key={z} value={z}>{z}</option>)}
           </select>
-        </label>
+        </div>
         {error && !error.at("domain") && <p class="error" role="alert">{error.message}</p>}
         <button type="submit" class="primary">Add site</button>
       </form>

@@ -32,13 +32,13 @@ export function SiteSettings(props: { site: Site; onSaved: (s: Site) => void }) 
             aria-invalid={!!error?.at("name")} aria-describedby="site-name-error" />
           <span id="site-name-error" class="error">{error?.at("name")}</span>
         </label>
-        <label class="field"><span>Time zone</span>
-          <select value={tz} onChange={(e) => setTz(e.currentTarget.value)}
+        <div class="field"><label for="tz">Time zone</label>
+          <select id="tz" value={tz} onChange={(e) => setTz(e.currentTarget.value)}
             aria-invalid={!!error?.at("timezone")} aria-describedby="site-tz-error">
             {timeZones(tz).map((z) => <option key={z} value={z}>{z}</option>)}
           </select>
           <span id="site-tz-error" class="error">{error?.at("timezone")}</span>
-        </label>
+        </div>
         {error && !error.at("name") && !error.at("timezone") && <p class="error" role="alert">{error.message}</p>}
         <div class="row">
           <button type="submit" class="primary">Save</button>

@@ -48,3 +48,10 @@ async def test_time_series_days_follow_the_new_time_zone(admin, site, events: Ev
     assert day_of((await admin(series, s=str(site.id)))["timeseries"]) == ["2026-01-10"]
     await admin(UPDATE, id=str(site.id), timezone="Europe/Berlin")
     assert day_of((await admin(series, s=str(site.id)))["timeseries"]) == ["2026-01-11"]
+
+
+async def test_viewer_says_who_the_token_is(admin, as_token, site, site_key):
+    query = "{ viewer { admin siteId } }"
+    assert (await admin(query))["viewer"] == {"admin": True, "siteId": None}
+    assert (await as_token(site_key)(query))["viewer"] == {"admin": False, "siteId": str(site.id)}
+    assert await as_token("nope").code(query) == "UNAUTHENTICATED"
