@@ -118,10 +118,11 @@ function SortableGoals(props: {
     useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }),
   );
   const name = (id: unknown) => props.goals.find((g) => g.id === id)?.name ?? "goal";
+  const at = (id: unknown) => `position ${props.goals.findIndex((g) => g.id === id) + 1} of ${props.goals.length}`;
   const announcements: Announcements = {
-    onDragStart: ({ active }) => `Picked up ${name(active.id)}.`,
-    onDragOver: ({ active, over }) => over ? `${name(active.id)} is over ${name(over.id)}.` : `${name(active.id)} is no longer over a goal.`,
-    onDragEnd: ({ active, over }) => over ? `${name(active.id)} dropped at ${name(over.id)}'s place.` : `${name(active.id)} dropped.`,
+    onDragStart: ({ active }) => `Picked up ${name(active.id)} at ${at(active.id)}.`,
+    onDragOver: ({ active, over }) => over ? `${name(active.id)} is at ${at(over.id)}.` : `${name(active.id)} is outside the list.`,
+    onDragEnd: ({ active, over }) => over ? `${name(active.id)} dropped at ${at(over.id)}.` : `${name(active.id)} dropped.`,
     onDragCancel: ({ active }) => `Moving ${name(active.id)} was cancelled.`,
   };
   const onDragEnd = (e: DragEndEvent) => {

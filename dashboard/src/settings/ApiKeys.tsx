@@ -50,7 +50,7 @@ export function ApiKeys({ site }: { site: Site }) {
       {secret && (
         <div class="stack" role="status">
           <p><strong>Copy the new key now: it is shown only once.</strong></p>
-          <p class="secret" aria-label="New key">{secret}</p>
+          <input class="secret" readOnly value={secret} aria-label="New key" onFocus={(e) => e.currentTarget.select()} />
           <div class="row"><CopyButton text={secret} label="Copy key" /><button type="button" onClick={() => setSecret(null)}>Done</button></div>
         </div>
       )}

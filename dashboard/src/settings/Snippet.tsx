@@ -11,7 +11,7 @@ export function Snippet({ site }: { site: Site }) {
   const code = snippet(site);
   return (
     <div class="stack">
-      <pre class="snippet" aria-label="Tracker snippet"><code>{code}</code></pre>
+      <pre class="snippet"><code>{code}</code></pre>
       <CopyButton text={code} label="Copy snippet" />
     </div>
   );
