@@ -390,3 +390,61 @@ def test_site_settings_and_add_site(page, dashboard: Dashboard):
     add.get_by_role("button", name="Add site").click()
     expect(page.get_by_role("combobox", name="Site").locator("option:checked")).to_have_text(domain)
     assert domain in [s["domain"] for s in api.gql("{ sites { domain } }")["sites"]]
+
+
+def test_ranges_are_days_of_the_sites_time_zone(page, dashboard: Dashboard):
+    """What each choice of "Date range" asks the server for: whole days of the site's time zone
+    (Europe/Berlin here), the ranges that include today ending now."""
+    import json
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    def dashboard_query(request) -> bool:
+        return (request.url.endswith("/graphql") and request.method == "POST"
+                and json.loads(request.post_data or "{}").get("query", "").lstrip().startswith("query Dashboard("))
+
+    sign_in(page, dashboard, path=view(dashboard))
+    tz = ZoneInfo(dashboard.shop.site["timezone"])
+    today = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def midnight(days_ago: int) -> datetime:
+        day = (today - timedelta(days=days_ago)).date()
+        return datetime(day.year, day.month, day.day, tzinfo=tz)
+
+    def at(iso: str) -> datetime:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+    first_of_month = today.replace(day=1)
+    last_month = (first_of_month - timedelta(days=1)).replace(day=1)
+    expected = {
+        "Today": (today, None), "Yesterday": (midnight(1), today),
+        "Last 7 days": (midnight(6), None), "Last 30 days": (midnight(29), None),
+        "This month": (first_of_month, None), "Last month": (last_month, first_of_month),
+    }
+    for label, (start, end) in expected.items():
+        with page.expect_request(dashboard_query) as sent:
+            page.get_by_role("combobox", name="Date range").select_option(label=label)
+        variables = json.loads(sent.value.post_data)["variables"]
+        assert at(variables["range"]["from"]) == start, label
+        if end is not None:
+            assert at(variables["range"]["to"]) == end, label
+        else:  # ends now
+            assert abs((at(variables["range"]["to"]) - datetime.now(tz)).total_seconds()) < 120
+        length = at(variables["range"]["to"]) - at(variables["range"]["from"])
+        assert at(variables["previous"]["to"]) == at(variables["range"]["from"])
+        assert at(variables["range"]["from"]) - at(variables["previous"]["from"]) == length
+        assert variables["interval"] == ("HOUR" if length <= timedelta(days=2) else "DAY")
+
+
+def test_new_events_appear_without_a_reload(page, dashboard: Dashboard):
+    from datetime import datetime, timezone
+
+    api = dashboard.api
+    site = api.new_site("Live")
+    sign_in(page, dashboard, path=f"/site/{site['id']}?range=today")
+    visitors = page.get_by_role("group", name="Visitors").locator(".value")
+    expect(visitors).to_have_text("0")
+    assert api.send(site["domain"], at=datetime.now(timezone.utc), visitor="live-1").status_code == 202
+    # the §8 subscription where the server has it, else the 10 s poll
+    expect(visitors).to_have_text("1", timeout=20_000)
+    expect(page.get_by_role("list", name="Sessions").locator("> li")).to_have_count(1)
