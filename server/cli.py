@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import sys
 
 from server.settings import Settings
@@ -31,6 +33,29 @@ def cmd_migrate(args, settings: Settings) -> int:
     return 0
 
 
+def create_serving_app():
+    """The app each `goalpost serve` worker runs: create_app, with the garbage collector tuned
+    once the lifespan has made the long-lived objects."""
+    from server.app import create_app
+
+    app = create_app()
+    start = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        async with start(app) as state:
+            # Long-lived objects made at start-up leave the collector's view, and young-generation
+            # collections run less often: measured on bench/ingest, they cost a tenth of the time.
+            # Process-wide, so only here: a process that makes many apps (the tests) is left alone.
+            gc.collect()
+            gc.freeze()
+            gc.set_threshold(50_000, 20, 100)
+            yield state
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
 def cmd_serve(args, settings: Settings) -> int:
     import uvicorn
 
@@ -42,7 +67,7 @@ def cmd_serve(args, settings: Settings) -> int:
         if token:
             print(f"Goalpost admin token (shown once, keep it): {token}", flush=True)
     uvicorn.run(
-        "server.app:create_app",
+        "server.cli:create_serving_app",
         factory=True,
         host=args.host,
         port=args.port,

@@ -43,10 +43,6 @@ class Settings:
     # how long a SQLite writer waits for another process's write lock before answering 503
     sqlite_busy_timeout_ms: int = 30_000
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
         # 50/s with a burst of 100: far above what one browser sends, room for an office behind

@@ -14,7 +14,7 @@ from server.goals import service as goals
 from tests.conftest import BROWSER_UA, make_settings
 from tests.support.store import all_stored_text, count_events, stored_events, stored_sessions
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "forms"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "forms"
 
 
 async def post(client, body, **kw):

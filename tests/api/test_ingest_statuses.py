@@ -207,7 +207,8 @@ async def test_keys_401_wrong_revoked_foreign_and_good(client, site, db):
 
 
 async def test_rate_limit_429_with_retry_after(database_url, site, db):
-    settings = make_settings(database_url, rate_limit=2.0, rate_burst=3.0)
+    # one token per 100 s: none comes back while the test runs, however slow the machine
+    settings = make_settings(database_url, rate_limit=0.01, rate_burst=3.0)
     async with running_app(settings, "198.51.100.9") as (app, c):
         answers = [await post(c, {"site": site.domain, "url": url(site)}) for _ in range(6)]
         statuses = [a.status_code for a in answers]
@@ -236,11 +237,28 @@ async def test_cors_preflight_and_post(client, site):
     assert response.headers["access-control-allow-origin"] == f"https://{site.domain}"
 
 
+def cache_directives(response) -> dict[str, str | None]:
+    directives = {}
+    for part in response.headers["cache-control"].split(","):
+        name, _, value = part.strip().partition("=")
+        directives[name.lower()] = value or None
+    return directives
+
+
 async def test_tracker_is_served_with_caching(client):
     response = await client.get("/js/goalpost.js")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/javascript")
     assert len(response.content) > 100
+    # browsers may keep it a day, then revalidate by ETag
+    plain = cache_directives(response)
+    assert "public" in plain and int(plain["max-age"]) >= 3600
+    assert not {"no-store", "no-cache", "private"} & plain.keys()
     etag = response.headers["etag"]
     again = await client.get("/js/goalpost.js", headers={"if-none-match": etag})
-    assert again.status_code == 304
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == etag
+    # a versioned URL is cached for a year
+    versioned = cache_directives(await client.get("/js/goalpost.js?v=1"))
+    assert int(versioned["max-age"]) >= 365 * 86400 and "immutable" in versioned
+    assert not {"no-store", "no-cache", "private"} & versioned.keys()

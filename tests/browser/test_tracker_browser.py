@@ -7,11 +7,11 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-FORMS = Path(__file__).parent / "forms"
+FORMS = Path(__file__).resolve().parents[1] / "fixtures" / "forms"
 
 
 def fixture_markup(name: str) -> str:
-    """A *.form.html of shared/fixtures/forms (copied into forms/ beside this file)."""
+    """A *.form.html of tests/fixtures/forms."""
     return (FORMS / name).read_text()
 
 
@@ -181,7 +181,7 @@ def test_data_goal_clicks(goalpost, make_page, page):
 
 # --- forms -----------------------------------------------------------------------------------
 
-# Contact Form 7's wpcf7mailsent detail (shared/fixtures/forms/cf7.events.json), with the
+# Contact Form 7's wpcf7mailsent detail (tests/fixtures/forms/cf7.events.json), with the
 # visitor's typed values in `inputs` as CF7 really sends them.
 CF7_DETAIL = {
     "contactFormId": 123, "pluginVersion": "6.1", "contactFormLocale": "en_US",

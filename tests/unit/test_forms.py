@@ -1,4 +1,4 @@
-"""Form adapters against the source-verified fixtures in shared/fixtures/forms/. Pure."""
+"""Form adapters against the source-verified fixtures in tests/fixtures/forms/. Pure."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from server.errors import InvalidInput
 from server.ingest.forms import MAX_FORM_NAME, FormFacts, normalize_form
 
-FIXTURES = Path(__file__).parents[2].parent / "shared" / "fixtures" / "forms"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "forms"
 SUGGESTED = "suggested_normalization (our design, not plugin behaviour)"
 
 
@@ -27,14 +27,6 @@ CF7 = load("cf7.events.json")
 WPFORMS = load("wpforms.events.json")
 GRAVITY = load("gravityforms.events.json")
 NATIVE = load("native.events.json")
-
-
-def test_every_fixture_file_is_covered():
-    assert sorted(p.name for p in FIXTURES.glob("*.events.json")) == [
-        "cf7.events.json", "gravityforms.events.json", "native.events.json",
-        "wpforms.events.json"]
-    assert [d["normalized_plugin"] for d in (CF7, WPFORMS, GRAVITY, NATIVE)] == [
-        "cf7", "wpforms", "gravity", "html"]
 
 
 def _expected(fixture: dict) -> FormFacts:
@@ -49,12 +41,15 @@ class _Markup(HTMLParser):
         super().__init__()
         self.forms: list[dict] = []
         self.titles: list[str] = []
+        self.hidden: dict[str, str] = {}
         self._in_title = False
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form":
             self.forms.append(attrs)
+        if tag == "input" and attrs.get("type") == "hidden":
+            self.hidden[attrs["name"]] = attrs.get("value") or ""
         classes = (attrs.get("class") or "").split()
         self._in_title = "gform_title" in classes or "wpforms-title" in classes
 
@@ -325,3 +320,106 @@ def test_result_is_frozen_and_page_url_is_a_path():
     assert normalize_form({"plugin": "gravity", "formId": 1}, None).page_url is None
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.form_id = "2"  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- every fixture file
+
+# Each fixture file's content, read by the shapes a tracker or our WordPress plugin sends:
+# (what normalize_form makes of it, what the fixtures say it must be). The plugin codes come from
+# the fixtures' `normalized_plugin`, the ids and titles from the samples and markup themselves, so
+# editing any of them, or adding a file no reader knows, turns this red.
+
+def _cf7_events() -> list[tuple[FormFacts, FormFacts]]:
+    expected, plugin = _expected(CF7), CF7["normalized_plugin"]
+    obj = CF7["server_objects"]["WPCF7_ContactForm"]
+    readings = [(normalize_form({"plugin": plugin, "id": obj["id()"], "title": obj["title()"]},
+                                expected.page_url), expected)]
+    successes = [e["sample_detail"] for e in CF7["dom_events"]["events"]
+                 if e.get("api_status") == "mail_sent"]
+    assert successes
+    readings += [(normalize_form({"plugin": plugin, **detail}, expected.page_url),
+                  dataclasses.replace(expected, form_name=None)) for detail in successes]
+    return readings
+
+
+def _wpforms_events() -> list[tuple[FormFacts, FormFacts]]:
+    args = WPFORMS["server_hooks"][0]["sample_args"]
+    payload = {"plugin": WPFORMS["normalized_plugin"], "id": args["form_data"]["id"],
+               "title": args["form_data"]["settings"]["form_title"],
+               "fields": args["fields"], "entry": args["entry"]}
+    page = WPFORMS["markup"]["hidden_inputs"]["page_url"]
+    return [(normalize_form(payload, page), _expected(WPFORMS))]
+
+
+def _gravity_events() -> list[tuple[FormFacts, FormFacts]]:
+    expected, plugin = _expected(GRAVITY), GRAVITY["normalized_plugin"]
+    form = GRAVITY["server_hooks"][0]["sample_args"]["form"]
+    readings = [(normalize_form({"plugin": plugin, "id": form["id"], "title": form["title"]},
+                                expected.page_url), expected)]
+    browser_ids = [e["sample_args"][0] for e in GRAVITY["dom_events"] if "sample_args" in e]
+    browser_ids += [e["detail"]["formId"] for e in GRAVITY["dom_events"]
+                    if "formId" in (e.get("detail") or {})]
+    assert len(browser_ids) == 5
+    readings += [(normalize_form({"plugin": plugin, "formId": form_id}, expected.page_url),
+                  dataclasses.replace(expected, form_name=None)) for form_id in browser_ids]
+    return readings
+
+
+def _native_events() -> list[tuple[FormFacts, FormFacts]]:
+    expected, form = _expected(NATIVE), NATIVE["markup"]["form"]
+    payload = {"plugin": NATIVE["normalized_plugin"], "name": form["name"], "id": form["id"]}
+    return [(normalize_form(payload, expected.page_url), expected)]
+
+
+def _markup_reading(name: str, fixture: dict, form_id: str) -> list[tuple[FormFacts, FormFacts]]:
+    page = markup(name)
+    payload = {"plugin": fixture["normalized_plugin"], "formId": page.hidden.get(form_id) or
+               page.forms[0].get(form_id)}
+    if page.titles:
+        payload["title"] = page.titles[0]
+    expected = _expected(fixture)
+    if not page.titles:
+        expected = dataclasses.replace(expected, form_name=None)
+    if fixture is CF7:
+        payload["contactFormId"] = payload.pop("formId")
+    return [(normalize_form(payload, page.forms[0]["action"]), expected)]
+
+
+def _native_markup() -> list[tuple[FormFacts, FormFacts]]:
+    attrs = markup("native.form.html").forms[0]
+    expected = _expected(NATIVE)
+    payload = {"plugin": NATIVE["normalized_plugin"], "name": attrs["name"], "id": attrs["id"]}
+    return [(normalize_form(payload, expected.page_url), expected)]
+
+
+def _readme() -> list[tuple[FormFacts, FormFacts]]:
+    readme = (FIXTURES / "README.md").read_text()
+    observed = json.loads(readme.split("```json", 1)[1].split("```", 1)[0], parse_float=Decimal)
+    response = observed["apiResponse"]
+    assert response["status"] == "mail_sent"
+    return [(normalize_form({"plugin": "cf7", **observed}, "/contact/"),
+             FormFacts(None, str(response["contact_form_id"]), "cf7", "/contact/"))]
+
+
+READERS = {
+    "README.md": _readme,
+    "cf7.events.json": _cf7_events,
+    "cf7.form.html": lambda: _markup_reading("cf7.form.html", CF7, "_wpcf7"),
+    "wpforms.events.json": _wpforms_events,
+    "wpforms.form.html": lambda: _markup_reading("wpforms.form.html", WPFORMS, "data-formid"),
+    "gravityforms.events.json": _gravity_events,
+    "gravityforms.form.html": lambda: _markup_reading("gravityforms.form.html", GRAVITY,
+                                                      "data-formid"),
+    "native.events.json": _native_events,
+    "native.form.html": _native_markup,
+}
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir()))
+def test_every_fixture_file_gives_its_expected_form(name):
+    assert name in READERS, f"no test reads tests/fixtures/forms/{name}"
+    readings = READERS[name]()
+    assert readings
+    for result, expected in readings:
+        assert result == expected
+        assert_no_typed_values(result)

@@ -1,4 +1,4 @@
-// Form submissions, each by the signal its plugin really emits (shared/fixtures/forms/).
+// Form submissions, each by the signal its plugin really emits (tests/fixtures/forms/).
 // Only identifiers leave the browser: never a value a visitor typed.
 
 import { attr, collapse, safe } from './util.js';

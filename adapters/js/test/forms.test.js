@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { cf7Form, htmlForm, ownedByPlugin, wpformsForm } from '../src/forms.js';
 import { el } from './fake-dom.js';
 
-// Contact Form 7's wpcf7mailsent detail, as in shared/fixtures/forms/cf7.events.json
+// Contact Form 7's wpcf7mailsent detail, as in tests/fixtures/forms/cf7.events.json
 const CF7_DETAIL = {
   contactFormId: 123,
   pluginVersion: '6.1',
@@ -34,7 +34,7 @@ test('cf7: identifiers only, never inputs, formData or apiResponse', () => {
     assert.ok(!json.includes(typed), typed);
 });
 
-// markup shapes from shared/fixtures/forms/*.form.html
+// markup shapes from tests/fixtures/forms/*.form.html
 const cf7 = () => {
   const form = el('form', { class: 'wpcf7-form init', action: '/contact/#wpcf7-f123-p45-o1' }, [
     el('input', { type: 'hidden', name: '_wpcf7', value: '123' }),
