@@ -6,6 +6,8 @@ import preact from "@preact/preset-vite";
 export default defineConfig({
   base: "/app/",
   plugins: [preact()],
+  // `npm run dev`: the API of a `goalpost serve` on its default address
+  server: { proxy: { "/graphql": { target: "http://127.0.0.1:8000", ws: true } } },
   build: {
     outDir: "../server/static/app",
     emptyOutDir: true,

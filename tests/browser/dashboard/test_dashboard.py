@@ -448,3 +448,27 @@ def test_new_events_appear_without_a_reload(page, dashboard: Dashboard):
     # the §8 subscription where the server has it, else the 10 s poll
     expect(visitors).to_have_text("1", timeout=20_000)
     expect(page.get_by_role("list", name="Sessions").locator("> li")).to_have_count(1)
+
+
+def test_sources_panel_follows_the_servers_schema(page, dashboard: Dashboard):
+    """§8's breakdown by source: shown with the server's rows when the schema has
+    Query.breakdown, absent (not faked) when it does not."""
+    api = dashboard.api
+    fields = api.gql('{ __type(name: "Query") { fields { name } } }')["__type"]["fields"]
+    sign_in(page, dashboard, path=view(dashboard))
+    expect(page.get_by_role("table", name="Goals")).to_be_visible()
+    sources = page.get_by_role("region", name="Sources")
+    if "breakdown" not in {f["name"] for f in fields}:
+        expect(sources).to_have_count(0)
+        return
+    shop = dashboard.shop
+    rows = api.gql("query($s: ID!, $r: DateRange) { breakdown(siteId: $s, by: SOURCE, range: $r, "
+                   "first: 10) { value visitors conversions } }",
+                   s=shop.site["id"], r=shop.api_range())["breakdown"]
+    table = sources.get_by_role("table")
+    expect(table.locator("tbody tr")).to_have_count(len(rows))
+    for i, row in enumerate(rows):
+        cells = table.locator("tbody tr").nth(i).locator("td")
+        expect(cells.nth(0)).to_have_text(row["value"] or "(none)")
+        expect(cells.nth(1)).to_have_text(str(row["visitors"]))
+        expect(cells.nth(2)).to_have_text(str(row["conversions"]))

@@ -84,7 +84,10 @@ def _views(page, dashboard: Dashboard, width: int):
 
 
 def test_every_view_at_1280_px(page, dashboard: Dashboard):
+    bearer: list[str] = []  # the token goes to /graphql only
+    page.on("request", lambda r: "authorization" in r.headers and bearer.append(r.url))
     _views(page, dashboard, 1280)
+    assert bearer and {url.removeprefix(dashboard.url) for url in bearer} == {"/graphql"}
 
 
 def test_every_view_at_390_px(page, dashboard: Dashboard):
