@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.browser.conftest import CHROME_UA
+from playwright.sync_api import sync_playwright
+
+from tests.browser.conftest import CHROME_UA, CHROMIUM_ARGS
 from tests.support import databases
 from tests.support.server_process import ServerProcess
 
@@ -168,6 +170,19 @@ def dashboard(served_database) -> Dashboard:
         yield Dashboard(api=api, url=server.url, shop=seed(api, "Shop"), blog=seed(api, "Blog"))
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium per test module, closed when pytest leaves the module: Playwright's sync API
+    holds this thread's event loop, which the async fixtures of the API tests that pytest runs
+    between the two backends' groups of browser tests need."""
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
 
 
 @pytest.fixture
