@@ -7,13 +7,13 @@ from sqlalchemy import pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from server.db.models import metadata
-from server.settings import Settings, normalize_database_url
+from server.settings import Settings, async_database_url
 
 config = context.config
 
 
 def _url() -> str:
-    return normalize_database_url(
+    return async_database_url(
         config.attributes.get("database_url")
         or config.get_main_option("sqlalchemy.url")
         or Settings.from_env().database_url

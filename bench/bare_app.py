@@ -10,7 +10,7 @@ from starlette.routing import Route
 async def event(request):
     body = await request.body()
     orjson.loads(body)
-    return Response(orjson.dumps({"accepted": True, "goal": None}), status_code=202,
+    return Response(orjson.dumps({"accepted": True, "counted": True, "goal": None}), status_code=202,
                     media_type="application/json")
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from server.goals.matching import GoalMatcher  # noqa: E402
-from server.db.models import OPERATORS as OPS  # noqa: E402
+from server.goals.model import OPERATORS as OPS  # noqa: E402
 from server.goals.model import FIELDS_FOR_GOAL_TYPE as FIELDS  # noqa: E402
 from server.goals.model import VALUELESS_OPERATORS, Condition, EventFacts, Goal  # noqa: E402
 

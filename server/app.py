@@ -13,10 +13,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.middleware import Middleware
 from starlette.routing import Route
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from server.auth.keys import AdminTokens
 from server.dashboard import Dashboard
+from server.clock import US
 from server.db.engine import create_database
+from server.ingest import attribution
 from server.ingest.batch_store import create_batch_store
 from server.ingest.goal_cache import GoalCache
 from server.ingest.http import EventIngress
@@ -24,7 +27,10 @@ from server.ingest.pipeline import Context, SiteLookup
 from server.ingest.ratelimit import RateLimiter
 from server.ingest.visitors import SaltStore
 from server.ingest.writer import Writer
+from server.live.feed import create_feed
+from server.live.hub import LiveHub
 from server.settings import Settings
+from server.wordpress import PluginZip, plugin_zip_endpoint
 
 log = logging.getLogger("goalpost")
 STATIC = Path(__file__).parent / "static"
@@ -38,8 +44,13 @@ class Tracker:
         self.etag = '"' + hashlib.sha256(self.body).hexdigest()[:20] + '"'
 
 
+TRACKERS = ("goalpost.js", "goalpost.plus.js")  # §5, and §5 plus the automatic events of §8
+
+
 async def tracker_endpoint(request: Request) -> Response:
-    tracker: Tracker = request.app.state.tracker
+    tracker: Tracker | None = request.app.state.trackers.get(request.path_params["name"])
+    if tracker is None:
+        return Response("Not Found", status_code=404)
     headers = {
         "etag": tracker.etag,
         # revalidated daily; ?v=<version> URLs may be cached for a year
@@ -83,14 +94,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # PostgreSQL: a second transaction fills while the first waits for its commit;
         # SQLite has one writer at a time anyway
         concurrency = 1 if db.is_sqlite else 2
+        live = LiveHub(queue_size=settings.live_queue_size)
+        feed = create_feed(db, live)
+        await feed.start()
         writer = Writer(create_batch_store(db, connections=concurrency), goal_cache,
-                        session_timeout_us=settings.session_timeout_seconds * 10**6,
+                        session_timeout_us=settings.session_timeout_seconds * US,
                         max_batch=settings.batch_max_size, retry_after=settings.retry_after_seconds,
-                        concurrency=concurrency)
+                        concurrency=concurrency, on_stored=feed.publish)
         await writer.start()
+        attribution.warm_up()
         app.state.db = db
         app.state.admin = AdminTokens(db, settings.admin_token)
         app.state.writer = writer
+        app.state.live = live
         app.state.ingest = Context(
             db=db, sites=SiteLookup(db), admin=app.state.admin, salts=SaltStore(db),
             goals=goal_cache, writer=writer,
@@ -101,16 +117,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await writer.stop()
+            await feed.stop()
             await db.dispose()
 
     routes = [
-        Route("/js/goalpost.js", tracker_endpoint, methods=["GET", "HEAD"]),
+        Route("/js/{name}", tracker_endpoint, methods=["GET", "HEAD"]),
         Route("/health", health_endpoint, methods=["GET"]),
         *Dashboard(STATIC / "app").routes(),
+        Route("/wordpress/goalpost.zip", plugin_zip_endpoint, methods=["GET", "HEAD"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(EventIngress)])
+    middleware = [Middleware(EventIngress)]
+    if settings.forwarded_allow_ips:
+        # here rather than in uvicorn, so the app trusts the same proxies whatever serves it
+        middleware.insert(0, Middleware(ProxyHeadersMiddleware,
+                                        trusted_hosts=settings.forwarded_allow_ips))
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.settings = settings
-    app.state.tracker = Tracker(STATIC / "goalpost.js")
+    app.state.trackers = {name: Tracker(STATIC / name) for name in TRACKERS}
+    app.state.wordpress_plugin = PluginZip()
     _mount_graphql(app)
     return app
 

@@ -1,4 +1,4 @@
-"""`goalpost serve | migrate | create-site | create-key`."""
+"""`goalpost serve | migrate | create-site | create-key | update-referrers`."""
 
 from __future__ import annotations
 
@@ -57,10 +57,15 @@ def create_serving_app():
 
 
 def cmd_serve(args, settings: Settings) -> int:
+    import os
+
     import uvicorn
 
     from server.auth.keys import ensure_admin_token
 
+    if args.forwarded_allow_ips is not None:
+        # each worker builds its app from the environment (server.app:create_app)
+        os.environ["GOALPOST_FORWARDED_ALLOW_IPS"] = args.forwarded_allow_ips
     _migrate(settings)
     if settings.admin_token is None:
         token = asyncio.run(_with_db(settings, ensure_admin_token))
@@ -72,8 +77,7 @@ def cmd_serve(args, settings: Settings) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
+        proxy_headers=False,  # the app reads X-Forwarded-For itself, from trusted proxies only
         log_level=args.log_level,
         access_log=False,
     )
@@ -101,7 +105,7 @@ def cmd_create_key(args, settings: Settings) -> int:
     from server.sites import service
 
     async def work(db):
-        site = await service.get_by_domain(db, domain=service.normalize_domain(args.domain))
+        site = await service.get_by_domain(db, domain=service.canonical_domain(args.domain))
         if site is None:
             raise SystemExit(f"error: no site {args.domain!r}")
         return await create_api_key(db, site_id=site.id, label=args.label)
@@ -115,6 +119,30 @@ def cmd_create_key(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_update_referrers(args, settings: Settings) -> int:
+    """Replace the referrer database (server/ingest/data/referers.json) with Snowplow's latest,
+    or with a file or URL in its JSON or YAML format. Running servers read it at their next
+    start."""
+    import urllib.request
+    from pathlib import Path
+
+    from server.ingest.attribution import REFERERS_FILE, write_referers
+
+    source = args.source
+    try:
+        if "://" in source:
+            with urllib.request.urlopen(source, timeout=60) as answer:  # noqa: S310 - by design
+                text = answer.read().decode("utf-8")
+        else:
+            text = Path(source).read_text(encoding="utf-8")
+        count = write_referers(text, Path(args.output) if args.output else REFERERS_FILE)
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{count} referrers from {source}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="goalpost", description="Goals and conversions analytics")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -123,8 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--forwarded-allow-ips", default="127.0.0.1",
-                       help="proxies whose X-Forwarded-For is trusted for the client address")
+    serve.add_argument("--forwarded-allow-ips", default=None,
+                       help="comma-separated proxy addresses or networks ('*': any) whose "
+                            "X-Forwarded-For gives the client address (default: none; "
+                            "also GOALPOST_FORWARDED_ALLOW_IPS)")
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(run=cmd_serve)
 
@@ -141,6 +171,16 @@ def main(argv: list[str] | None = None) -> int:
     key.add_argument("domain")
     key.add_argument("--label")
     key.set_defaults(run=cmd_create_key)
+
+    from server.ingest.attribution import SNOWPLOW_LATEST
+
+    referrers = sub.add_parser("update-referrers",
+                               help="refresh the referrer database from Snowplow's referer-parser")
+    referrers.add_argument("source", nargs="?", default=SNOWPLOW_LATEST,
+                           help="a URL or file in Snowplow's JSON or YAML format "
+                                "(default: Snowplow's latest)")
+    referrers.add_argument("--output", help="where to write it (default: the installed copy)")
+    referrers.set_defaults(run=cmd_update_referrers)
 
     args = parser.parse_args(argv)
     return args.run(args, Settings.from_env())

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
-US = 1_000_000
+US = 1_000_000  # microseconds per second
+HOUR_US = 3600 * US
+DAY_US = 24 * HOUR_US
 
 
 def now_us() -> int:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from functools import lru_cache
 
 import pycountry
@@ -32,26 +33,57 @@ def parse_currency(raw: object, *, field: str = "revenue.currency") -> str:
     return code
 
 
+# Plain ASCII decimal notation only: Decimal() alone would also take "1_000", "٣", "１２", "Inf"
+# and surrounding Unicode spaces.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+MAX_AMOUNT_CHARS = 40
+# the largest storable |amount| is below 10^12 units (see MAX_ABS_MICROS)
+_MAX_ADJUSTED = 11
+
+
 def parse_amount(raw: object, *, field: str = "revenue.amount") -> int:
-    """A decimal string or JSON number (already parsed as Decimal, never float) -> micros."""
+    """A decimal string or JSON number (already parsed as int or Decimal, never float) -> micros.
+
+    Size and shape are checked before any conversion: an exponent such as 1e999990 would
+    otherwise cost seconds of CPU (or overflow) to turn into an integer."""
     if isinstance(raw, bool) or not isinstance(raw, (str, int, Decimal)):
         raise InvalidInput("amount must be a decimal string or a number", field=field,
                            code="invalid_amount")
-    try:
-        amount = Decimal(raw.strip() if isinstance(raw, str) else raw)
-    except (InvalidOperation, ValueError):
-        raise InvalidInput(f"{raw!r} is not a decimal amount", field=field,
-                           code="invalid_amount") from None
+    if isinstance(raw, str):
+        if len(raw) > MAX_AMOUNT_CHARS or not _DECIMAL.fullmatch(raw):
+            raise InvalidInput("amount must be a decimal number in ASCII digits such as "
+                               "\"29.99\"", field=field, code="invalid_amount")
+        amount = Decimal(raw)
+    elif isinstance(raw, int):
+        if abs(raw) > MAX_ABS_MICROS:  # a cheap first bound; the exact one is below
+            raise InvalidInput("amount is too large", field=field, code="invalid_amount")
+        amount = Decimal(raw)
+    else:
+        amount = raw
     if not amount.is_finite():
         raise InvalidInput("amount must be finite", field=field, code="invalid_amount")
-    micros = amount.scaleb(PLACES)
-    if micros != micros.to_integral_value():
+    if not amount:
+        return 0  # zero in any notation (0e-999999999 too) is exactly zero
+    if amount.adjusted() > _MAX_ADJUSTED:
+        raise InvalidInput("amount is too large", field=field, code="invalid_amount")
+    sign, digits, exponent = amount.as_tuple()
+    if amount.adjusted() < -PLACES or len(digits) > MAX_AMOUNT_CHARS:
         raise InvalidInput(f"amount has more than {PLACES} decimal places", field=field,
                            code="invalid_amount")
-    micros = int(micros)
-    if abs(micros) > MAX_ABS_MICROS:
+    # now at most 40 digits and an exponent near zero: exact integer arithmetic is cheap
+    # (Decimal arithmetic would round to the context's 28 digits)
+    coefficient = int("".join(map(str, digits)))
+    shift = exponent + PLACES
+    if shift >= 0:
+        micros = coefficient * 10**shift
+    else:
+        micros, rest = divmod(coefficient, 10**-shift)
+        if rest:
+            raise InvalidInput(f"amount has more than {PLACES} decimal places", field=field,
+                               code="invalid_amount")
+    if micros > MAX_ABS_MICROS:
         raise InvalidInput("amount is too large", field=field, code="invalid_amount")
-    return micros
+    return -micros if sign else micros
 
 
 def to_decimal(micros: int) -> Decimal:

@@ -16,7 +16,7 @@ def _float(name: str, default: float) -> float:
         raise SystemExit(f"{name} must be a number, got {raw!r}") from exc
 
 
-def normalize_database_url(url: str) -> str:
+def async_database_url(url: str) -> str:
     """Accept the common spellings and turn them into the async drivers we use."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
@@ -42,6 +42,12 @@ class Settings:
     retry_after_seconds: int = 5
     # how long a SQLite writer waits for another process's write lock before answering 503
     sqlite_busy_timeout_ms: int = 30_000
+    # proxies (comma-separated addresses or networks, "*" for any) whose X-Forwarded-For gives
+    # the client address; none by default, so no client can choose its own address
+    forwarded_allow_ips: str = ""
+    # events a live subscriber may fall behind before it is cut off (server/live/hub.py); above
+    # batch_max_size, so one busy commit never cuts off a subscriber that keeps up
+    live_queue_size: int = 1024
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -49,14 +55,16 @@ class Settings:
         # one address, and a flood is still cut off
         rate = _float("GOALPOST_RATE_LIMIT", 50.0)
         values = dict(
-            database_url=normalize_database_url(
+            database_url=async_database_url(
                 os.environ.get("GOALPOST_DATABASE_URL") or "sqlite+aiosqlite:///./goalpost.db"
             ),
             admin_token=os.environ.get("GOALPOST_ADMIN_TOKEN") or None,
             rate_limit=rate,
             rate_burst=_float("GOALPOST_RATE_BURST", max(rate * 2, 10.0) if rate else 0.0),
+            forwarded_allow_ips=os.environ.get("GOALPOST_FORWARDED_ALLOW_IPS", "").strip(),
+            live_queue_size=max(1, int(_float("GOALPOST_LIVE_QUEUE", 1024))),
         )
         values.update(overrides)
         if "database_url" in overrides:
-            values["database_url"] = normalize_database_url(values["database_url"])
+            values["database_url"] = async_database_url(values["database_url"])
         return cls(**values)

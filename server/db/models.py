@@ -23,7 +23,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
+
+from server.goals.model import CONDITION_FIELDS, EVENT_TYPES, GOAL_TYPES, MATCH_LOGICS, OPERATORS
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -35,17 +38,6 @@ NAMING = {
 
 metadata = MetaData(naming_convention=NAMING)
 
-GOAL_TYPES = ("CLICK", "PAGEVIEW", "FORM", "CUSTOM_EVENT")
-MATCH_LOGICS = ("ALL", "ANY")
-CONDITION_FIELDS = (
-    "URL", "DOMAIN", "LINK_TEXT", "TITLE", "ASIN", "PATH", "FORM_NAME", "FORM_ID", "PLUGIN",
-    "PAGE_URL", "EVENT_NAME", "PROPERTY_KEY", "PROPERTY_VALUE",
-)
-OPERATORS = (
-    "CONTAINS", "NOT_CONTAINS", "EQUALS", "NOT_EQUALS", "STARTS_WITH", "ENDS_WITH",
-    "IS_EMPTY", "IS_NOT_EMPTY",
-)
-EVENT_TYPES = ("pageview", "click", "form", "custom")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -153,6 +145,11 @@ visitors = Table(
     Column("session_started_at", BigInteger),
 )
 
+MONEY_EVENTS = "is_conversion OR revenue_currency IS NOT NULL"
+
+SESSION_ATTRIBUTION = ("source", "utm_source", "utm_medium", "utm_campaign", "utm_term",
+                       "utm_content", "browser", "os", "device")
+
 sessions = Table(
     "sessions",
     metadata,
@@ -166,9 +163,14 @@ sessions = Table(
     Column("has_converted", Boolean, nullable=False, server_default="0"),
     Column("events", Integer, nullable=False, server_default="0"),
     Column("pageviews", Integer, nullable=False, server_default="0"),
+    # attribution, fixed by the session's first event (server/ingest/attribution.py; migration
+    # 0005: NULL for sessions stored before it)
+    *(Column(name, String(200)) for name in SESSION_ATTRIBUTION),
     ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
     Index(None, "site_id", "started_at", "id"),
     Index(None, "site_id", "visitor_id", "started_at"),
+    # sessions with events in a range: those that end in or after it (server/stats/breakdown.py)
+    Index(None, "site_id", "last_seen_at"),
 )
 
 events = Table(
@@ -207,6 +209,10 @@ events = Table(
     Index(None, "site_id", "occurred_at"),
     Index(None, "site_id", "session_id", "occurred_at"),
     Index(None, "site_id", "goal_id", "occurred_at"),
+    # the conversions and revenue of a range, without reading every event of it
+    # (server/stats/breakdown.py)
+    Index("ix_events_site_id_occurred_at_money", "site_id", "occurred_at",
+          sqlite_where=text(MONEY_EVENTS), postgresql_where=text(MONEY_EVENTS)),
 )
 
 # Idempotency: an event_id is stored once per site, whichever process sees it first.
@@ -254,5 +260,54 @@ rollup_coverage = Table(
     metadata,
     Column("site_id", Uuid, primary_key=True),
     Column("since_hour", BigInteger, nullable=False),
+    ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+)
+
+
+# --- attribution rollups (migration 0005), built by server.stats.dimension_rollups on the first
+# read that needs an hour, and rebuilt when the hour's rollup_hourly counters have moved since.
+# Per site, UTC hour, session dimension (SOURCE, UTM_*, BROWSER, OS, DEVICE) and value ('' = the
+# sessions without one): the HyperLogLog sketch of the visitors of that hour's events in those
+# sessions, and their pageviews.
+dimension_sketches = Table(
+    "dimension_sketches",
+    metadata,
+    Column("site_id", Uuid, primary_key=True),
+    Column("dimension", String(16), primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("value", String(200), primary_key=True),
+    Column("pageviews", BigInteger, nullable=False),
+    Column("sketch", LargeBinary, nullable=False),
+    ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+)
+
+# Per site, hour, dimension, value, goal and currency: goal_id NIL_UUID = the events of any goal
+# counting as a conversion, else that goal's events; currency '' = how many (`conversions`),
+# else the revenue of those events in that currency (`conversion_micros`) and - with NIL_UUID -
+# the revenue of every event in that currency (`revenue_micros`).
+dimension_counters = Table(
+    "dimension_counters",
+    metadata,
+    Column("site_id", Uuid, primary_key=True),
+    Column("dimension", String(16), primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("value", String(200), primary_key=True),
+    Column("goal_id", Uuid, primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("conversions", BigInteger, nullable=False),
+    Column("conversion_micros", BigInteger, nullable=False),
+    Column("revenue_micros", BigInteger, nullable=False),
+    ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+)
+
+# The rollup_hourly counters (site-wide) an hour's dimension rows were built from.
+dimension_hours = Table(
+    "dimension_hours",
+    metadata,
+    Column("site_id", Uuid, primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("events", BigInteger, nullable=False),
+    Column("pageviews", BigInteger, nullable=False),
+    Column("conversions", BigInteger, nullable=False),
     ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
 )

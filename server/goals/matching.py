@@ -54,6 +54,8 @@ from typing import Any, Callable, Mapping, Sequence
 from server.goals.model import (
     FIELDS_FOR_GOAL_TYPE,
     GOAL_TYPE_FOR_EVENT,
+    MATCH_LOGICS,
+    OPERATORS,
     VALUELESS_OPERATORS,
     Condition,
     ConditionResult,
@@ -64,12 +66,6 @@ from server.goals.model import (
 )
 
 __all__ = ["GoalMatcher", "render_prop_value", "OPERATORS", "FACT_ATTRIBUTE"]
-
-OPERATORS = frozenset({
-    "CONTAINS", "NOT_CONTAINS", "EQUALS", "NOT_EQUALS", "STARTS_WITH", "ENDS_WITH",
-    "IS_EMPTY", "IS_NOT_EMPTY",
-})
-MATCH_LOGICS = frozenset({"ALL", "ANY"})
 
 # condition field -> EventFacts attribute (property fields are handled separately)
 FACT_ATTRIBUTE = {

@@ -5,6 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+# The vocabulary, defined here once: validation, the GraphQL enums, the matcher and the
+# database's CHECK constraints all read these tuples.
+EVENT_TYPES = ("pageview", "click", "form", "custom")
+GOAL_TYPES = ("CLICK", "PAGEVIEW", "FORM", "CUSTOM_EVENT")
+MATCH_LOGICS = ("ALL", "ANY")
+CONDITION_FIELDS = (
+    "URL", "DOMAIN", "LINK_TEXT", "TITLE", "ASIN", "PATH", "FORM_NAME", "FORM_ID", "PLUGIN",
+    "PAGE_URL", "EVENT_NAME", "PROPERTY_KEY", "PROPERTY_VALUE",
+)
+OPERATORS = (
+    "CONTAINS", "NOT_CONTAINS", "EQUALS", "NOT_EQUALS", "STARTS_WITH", "ENDS_WITH",
+    "IS_EMPTY", "IS_NOT_EMPTY",
+)
+
 # event type on the wire -> the goal type that may match it
 GOAL_TYPE_FOR_EVENT = {
     "pageview": "PAGEVIEW",
@@ -43,7 +57,7 @@ class Goal:
 
 @dataclass(frozen=True, slots=True)
 class EventFacts:
-    """What matching may look at, already normalised by ingestion."""
+    """What matching may look at, as ingestion derived it from the event (put_facts)."""
 
     type: str  # pageview | click | form | custom
     path: str | None = None  # PATH: path of the page url

@@ -21,6 +21,7 @@ from server.goals.model import Condition
 from server.goals.store import GoalRecord, bump_version, record_of, records
 from server.goals.validation import (
     DEFAULT_BADGE_COLOR,
+    MAX_GOALS_PER_SITE,
     clean_badge,
     clean_conditions,
     clean_match_logic,
@@ -137,6 +138,9 @@ async def create_goal(db: Database, *, site_id: uuid.UUID, name: str, type: str,
             await _lock_site(conn, site_id)
             await _check_name_free(conn, site_id, name)
             last = await _count(conn, site_id) + 1
+            if last > MAX_GOALS_PER_SITE:
+                raise InvalidInput(f"a site has at most {MAX_GOALS_PER_SITE} goals: delete one "
+                                   "first", field="siteId")
             at = last if priority is None else min(priority, last)
             if at < last:
                 await _shift(conn, site_id, at_or_above=at, by=1)

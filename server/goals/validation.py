@@ -1,17 +1,27 @@
-"""Goal input is normalised, then checked; the database constraints repeat the checks so that a
-goal the API refuses can't be stored by any other path either."""
+"""Goal input is cleaned (names and badges trimmed, colours upper-cased), then checked; the
+database constraints repeat the checks so that a goal the API refuses can't be stored by any
+other path either."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from server.db.models import CONDITION_FIELDS, GOAL_TYPES, MATCH_LOGICS, OPERATORS
 from server.errors import InvalidInput
-from server.goals.model import FIELDS_FOR_GOAL_TYPE, VALUELESS_OPERATORS, Condition
+from server.goals.model import (
+    CONDITION_FIELDS,
+    FIELDS_FOR_GOAL_TYPE,
+    GOAL_TYPES,
+    MATCH_LOGICS,
+    OPERATORS,
+    VALUELESS_OPERATORS,
+    Condition,
+)
 
 HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 MAX_CONDITIONS = 20
+# Every event is tried against its site's goals; a dashboard lists them all on one page.
+MAX_GOALS_PER_SITE = 200
 MAX_VALUE = 1000
 DEFAULT_BADGE_COLOR = "#4F46E5"
 

@@ -1,8 +1,8 @@
 """What the writer needs from storage for one batch, in one transaction.
 
 Two implementations with the same statements: `SqlBatchStore` (SQLAlchemy Core; SQLite) and
-`PgBatchStore` (asyncpg; PostgreSQL, where array parameters and COPY make each step a single
-prepared statement whatever the batch size). The writer above them is the same for both, and
+`PgBatchStore` (asyncpg; PostgreSQL, where array parameters expanded by unnest() make each step
+a single prepared statement whatever the batch size). The writer above them is the same for both, and
 the test suite runs every ingestion test on both.
 """
 
@@ -15,7 +15,7 @@ from typing import AsyncIterator, Protocol
 from sqlalchemy import Boolean, and_, bindparam, case, or_, select, tuple_, update
 
 from server.db.engine import Database
-from server.db.models import event_keys, goals, sessions, sites, visitors
+from server.db.models import SESSION_ATTRIBUTION, event_keys, goals, sessions, sites, visitors
 from server.db.models import events as events_table
 from server.db.upsert import insert_ignore, insert_or_touch
 from server.stats import rollups
@@ -31,7 +31,7 @@ EVENT_COLUMNS = (
 )
 SESSION_COLUMNS = (
     "site_id", "id", "visitor_id", "started_at", "last_seen_at", "entry_path", "referrer",
-    "has_converted", "events", "pageviews",
+    "has_converted", "events", "pageviews", *SESSION_ATTRIBUTION,
 )
 
 

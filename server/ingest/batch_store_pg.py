@@ -1,6 +1,6 @@
 """The writer's statements on PostgreSQL through asyncpg: every step is one prepared
-statement over array parameters (unnest), and new rows arrive by COPY. The writer owns its
-connections, one per concurrent transaction, and opens a new one after a failure."""
+statement over array parameters (unnest), new rows included. The writer owns its connections,
+one per concurrent transaction, and opens a new one after a failure."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import AsyncIterator
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from server.db.models import SESSION_ATTRIBUTION
 from server.ingest.batch_store import EVENT_COLUMNS, SESSION_COLUMNS
 from server.stats import rollups
 
@@ -147,7 +148,7 @@ def _params(first: int, types: tuple[str, ...]) -> str:
 
 
 _SESSION_TYPES = ("uuid", "uuid", "text", "bigint", "bigint", "text", "text", "bool", "int",
-                  "int")
+                  "int", *("text" for _ in SESSION_ATTRIBUTION))
 _EXTEND_TYPES = ("uuid", "uuid", "bigint", "bigint", "bool", "int", "int")
 _MOVE_TYPES = ("uuid", "text", "uuid", "bigint", "bigint")
 _EVENT_TYPES = ("uuid", "uuid", "uuid", "text", "text", "bigint", "text", "text", "text", "text",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.goals.model import EventFacts, Goal
+from server.ingest.attribution import Attribution
 
 
 @dataclass(slots=True)
@@ -50,6 +51,8 @@ class Event:
     form_id: str | None = None
     form_plugin: str | None = None
     form_page_url: str | None = None
+    # what a session starting with this event records (server/ingest/attribution.py)
+    attribution: Attribution | None = None
     # storage
     id: uuid.UUID | None = None
     session_id: uuid.UUID | None = None

@@ -1,6 +1,6 @@
 """Form adapters (contract §2): a plugin's own submission payload -> one form event.
 
-``normalize_form(form, page_path)`` accepts the ``form`` object of ``POST /api/event`` in the
+``form_facts(form, page_path)`` accepts the ``form`` object of ``POST /api/event`` in the
 shapes of the contract's table and returns :class:`FormFacts` (form_name, form_id, plugin,
 page_url). Only those four identifying values leave this module: what a visitor typed (CF7
 ``inputs`` / ``formData``, WPForms ``fields``, Gravity ``entry``, or any other key) is never
@@ -52,9 +52,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.errors import InvalidInput
-from server.ingest.normalize import path_of, visible_text
+from server.ingest.facts import path_of, visible_text
 
-__all__ = ["FormFacts", "normalize_form", "PLUGINS", "MAX_FORM_NAME", "MAX_FORM_ID"]
+__all__ = ["FormFacts", "form_facts", "PLUGINS", "MAX_FORM_NAME", "MAX_FORM_ID"]
 
 PLUGINS = ("cf7", "wpforms", "gravity", "html")
 MAX_FORM_NAME = 200
@@ -77,8 +77,8 @@ class FormFacts:
     page_url: str | None
 
 
-def normalize_form(form: Any, page_path: str | None) -> FormFacts:
-    """Normalise one ``form`` payload; raises ``InvalidInput`` (400) with the offending field."""
+def form_facts(form: Any, page_path: str | None) -> FormFacts:
+    """The facts of one ``form`` payload; raises ``InvalidInput`` (400) with the offending field."""
     if not isinstance(form, dict):
         raise InvalidInput("form must be an object", field="form")
     plugin = form.get("plugin")

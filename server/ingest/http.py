@@ -13,6 +13,7 @@ import orjson
 from sqlalchemy.exc import DBAPIError
 
 from server.errors import ApiError, InvalidInput, TooLarge, Unavailable
+from server.ingest.bots import MAX_USER_AGENT
 from server.ingest.event import Event, RequestInfo
 from server.ingest.pipeline import Context, ingest
 
@@ -59,6 +60,11 @@ class EventIngress:
         if method != "POST":
             return await _answer(send, 405, _error("method_not_allowed", "use POST"),
                                  headers + [(b"allow", b"POST, OPTIONS")])
+        if user_agent is not None and len(user_agent) > MAX_USER_AGENT:
+            # refused before anything reads it: no browser sends one this long
+            error = InvalidInput(f"the User-Agent header is longer than {MAX_USER_AGENT} "
+                                 "characters", field="user_agent", code="too_long")
+            return await _answer(send, error.status, error.body(), headers)
         client = scope.get("client")
         event = Event(RequestInfo(
             client_ip=client[0] if client else "",
@@ -82,7 +88,8 @@ class EventIngress:
         except Exception:
             log.exception("ingesting an event failed")
             return await _answer(send, 500, _error("internal", "internal error"), headers)
-        await _answer(send, 202, {"accepted": True, "goal": stored.goal_name}, headers)
+        await _answer(send, 202, {"accepted": True, "counted": stored.counted,
+                                  "goal": stored.goal_name}, headers)
 
 
 def _error(code: str, message: str) -> dict:

@@ -3,32 +3,53 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import simplejson
 
-from server.clock import from_datetime, now_us
+from server.clock import US, from_datetime, now_us
 from server.errors import InvalidInput, TooLarge
+from server.goals.model import EVENT_TYPES
 from server.ingest.event import Event
+from server.ingest.facts import MAX_HOST, domain_of
 from server.money import parse_amount, parse_currency
 
-EVENT_TYPES = ("pageview", "click", "form", "custom")
 MAX_TEXT = 2048  # urls, referrers, link texts
 MAX_ID = 200  # anonymous_id, user_id, event_id
-KNOWN_KEYS = frozenset({
-    "site", "type", "url", "referrer", "name", "props", "revenue", "click", "form",
-    "anonymous_id", "user_id", "event_id", "ip", "user_agent", "timestamp",
-})
+# A JSON number literal longer than this is refused while decoding: every number that gets
+# further has a bounded number of digits, so converting it later is cheap.
+MAX_NUMBER_CHARS = 64
+MAX_TIMESTAMP_CHARS = 64
+# What no column can hold: NUL (PostgreSQL text) and lone UTF-16 surrogates (not encodable as
+# UTF-8: the JSON escape "\udfff" decodes to one).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _no_constants(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+def _json_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError(f"a number longer than {MAX_NUMBER_CHARS} characters")
+    return int(text)
+
+
+def _json_decimal(text: str) -> Decimal:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError(f"a number longer than {MAX_NUMBER_CHARS} characters")
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # an exponent beyond what Decimal can represent
+        raise ValueError(f"the number {text} is out of range") from None
+
+
 # numbers with a fraction become Decimal: no binary floating point touches revenue or props
-_decoder = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constants)
+_decoder = json.JSONDecoder(parse_float=_json_decimal, parse_int=_json_int,
+                            parse_constant=_no_constants)
 
 
 def parse_json(body: bytes) -> dict[str, Any]:
@@ -42,6 +63,34 @@ def parse_json(body: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object", field="body", code="malformed_json")
     return data
+
+
+def refuse_unstorable_text(data: dict[str, Any]) -> None:
+    """Every string of the body, keys included and at any depth, must be storable: one that is
+    not would fail the whole group commit it joins (other sites' events too)."""
+    stack: list[tuple[Any, tuple | None]] = [(data, None)]  # (value, (key, parent path))
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if _UNSTORABLE.search(value):
+                raise _unstorable(path)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if _UNSTORABLE.search(key):
+                    raise _unstorable(path)
+                stack.append((item, (key, path)))
+        elif isinstance(value, list):
+            stack.extend((item, path) for item in value)
+
+
+def _unstorable(path: tuple | None) -> InvalidInput:
+    keys = []
+    while path is not None:
+        key, path = path
+        keys.append(key)
+    field = ".".join(reversed(keys)) or "body"
+    return InvalidInput(f"{field} holds a NUL character or a lone UTF-16 surrogate",
+                        field=field, code="invalid_text")
 
 
 def _text(value: Any, field: str, *, max_len: int = MAX_TEXT) -> str | None:
@@ -66,6 +115,7 @@ def _id(value: Any, field: str) -> str | None:
 
 def put_fields(event: Event, data: dict[str, Any], *, max_props_bytes: int) -> Event:
     """Type-check every field and copy it onto the event; nothing typed is kept unchecked."""
+    refuse_unstorable_text(data)
     event.raw = data
     name = data.get("name")
     if name is not None:
@@ -128,6 +178,10 @@ def put_fields(event: Event, data: dict[str, Any], *, max_props_bytes: int) -> E
         _text(click.get("text"), "click.text")
         if not click.get("url"):
             raise InvalidInput("click.url is required", field="click.url")
+        host = domain_of(click["url"])
+        if host is not None and len(host) > MAX_HOST:
+            raise InvalidInput(f"the host of click.url is longer than {MAX_HOST} characters",
+                               field="click.url")
     form = data.get("form")
     if form is not None and not isinstance(form, dict):
         raise InvalidInput("form must be an object", field="form")
@@ -138,11 +192,20 @@ def put_fields(event: Event, data: dict[str, Any], *, max_props_bytes: int) -> E
 
 def parse_timestamp(raw: Any) -> int:
     """ISO 8601 (a naive time is UTC) or seconds since the epoch."""
+    latest = now_us() + 5 * 60 * US
     if isinstance(raw, bool):
         raise InvalidInput("timestamp must be ISO 8601 or epoch seconds", field="timestamp")
     if isinstance(raw, (int, Decimal)):
-        value = int(Decimal(raw) * 1_000_000)
+        # bounded before converting: 1e300000 seconds would take seconds to become an int
+        seconds = Decimal(raw)
+        if seconds > latest // US:
+            raise InvalidInput("timestamp is in the future", field="timestamp")
+        if seconds < 0:
+            raise InvalidInput("timestamp is before 1970", field="timestamp")
+        value = int(seconds.scaleb(6))
     elif isinstance(raw, str):
+        if len(raw) > MAX_TIMESTAMP_CHARS:
+            raise InvalidInput("timestamp must be ISO 8601 or epoch seconds", field="timestamp")
         try:
             parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
@@ -153,7 +216,7 @@ def parse_timestamp(raw: Any) -> int:
         value = from_datetime(parsed)
     else:
         raise InvalidInput("timestamp must be ISO 8601 or epoch seconds", field="timestamp")
-    if value > now_us() + 5 * 60 * 1_000_000:
+    if value > latest:
         raise InvalidInput("timestamp is in the future", field="timestamp")
     if value < 0:
         raise InvalidInput("timestamp is before 1970", field="timestamp")

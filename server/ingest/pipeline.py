@@ -2,7 +2,9 @@
 
 Each step takes the event and returns it; a step that sets `event.dropped` ends the run and the
 event is answered 202 without being stored; an ApiError ends it with that error. Storage is the
-last step, and nothing before it writes anything.
+last step. Before it, only `put_visitor` may write: the first event of a UTC day creates that
+day's salt (shared by every process) and starts the daily housekeeping (visitors.py); nothing of
+the event itself is written.
 """
 
 from __future__ import annotations
@@ -11,39 +13,45 @@ import uuid
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
+from server.auth.bearer import MalformedAuthorization, bearer_token
 from server.auth.keys import AdminTokens, authenticate_key
-from server.clock import now_us
+from server.clock import DAY_US, HOUR_US, now_us
 from server.db.engine import Database
 from server.errors import InvalidInput, NotFound, RateLimited, Unauthorized
 from server.goals.matching import render_prop_value
 from server.goals.model import EventFacts
-from server.ingest.bots import is_bot
+from server.ingest.attribution import attribution_of
+from server.ingest.bots import MAX_USER_AGENT, is_bot
 from server.ingest.event import Event
-from server.ingest.forms import normalize_form
+from server.ingest.forms import form_facts
 from server.ingest.goal_cache import GoalCache
-from server.ingest.normalize import click_facts, path_of
+from server.ingest.facts import MAX_HOST, click_facts, path_of
 from server.ingest.parse import parse_json, parse_timestamp, put_fields
 from server.ingest.ratelimit import RateLimiter
-from server.ingest.visitors import DAY_US, SaltStore, visitor_hash
+from server.ingest.visitors import SaltStore, visitor_hash
 from server.ingest.writer import Stored, Writer
-from server.sites.service import get_by_domain, normalize_domain
+from server.sites.service import get_by_domain, canonical_domain
 
 
-CARRY_OVER_US = 6 * 3600 * 1_000_000
+CARRY_OVER_US = 6 * HOUR_US
 
 
 class SiteLookup:
-    """domain -> site id. A site's id never changes, so found ids are kept; unknown domains are
-    asked again every time, so a site created by another process is found at once."""
+    """domain -> site id. A site's id never changes, so found ids are kept (by canonical domain:
+    the spellings a sender may vary are not each kept); unknown domains are asked again every
+    time, so a site created by another process is found at once."""
 
     def __init__(self, db: Database):
         self._db = db
         self._ids: dict[str, uuid.UUID] = {}
 
     async def find(self, domain: str) -> uuid.UUID | None:
+        domain = canonical_domain(domain)
+        if len(domain) > MAX_HOST:
+            return None  # no site has such a domain
         site_id = self._ids.get(domain)
         if site_id is None:
-            site = await get_by_domain(self._db, domain=normalize_domain(domain))
+            site = await get_by_domain(self._db, domain=domain)
             if site is None:
                 return None
             site_id = self._ids[domain] = site.id
@@ -95,13 +103,12 @@ async def put_site(ctx: Context, event: Event) -> Event:
 
 
 async def authenticate(ctx: Context, event: Event) -> Event:
-    header = event.request.authorization
-    if header is None:
-        return event
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    try:
+        token = bearer_token(event.request.authorization)
+    except MalformedAuthorization:
         _reject_key(ctx, event, "Authorization must be 'Bearer <site API key>'")
+    if token is None:
+        return event
     if await ctx.admin.is_admin(token):
         event.trusted = True
         return event
@@ -126,8 +133,9 @@ def put_client(ctx: Context, event: Event) -> Event:
             raise InvalidInput("ip must be an IP address string", field="ip")
         event.ip = raw["ip"]
     if raw.get("user_agent") is not None:
-        if not isinstance(raw["user_agent"], str) or len(raw["user_agent"]) > 1024:
-            raise InvalidInput("user_agent must be a string", field="user_agent")
+        if not isinstance(raw["user_agent"], str) or len(raw["user_agent"]) > MAX_USER_AGENT:
+            raise InvalidInput(f"user_agent must be a string of at most {MAX_USER_AGENT} "
+                               "characters", field="user_agent")
         event.user_agent = raw["user_agent"]
     if raw.get("timestamp") is not None:
         event.occurred_at = parse_timestamp(raw["timestamp"])
@@ -141,7 +149,8 @@ def drop_bot(ctx: Context, event: Event) -> Event:
     return event
 
 
-def normalize(ctx: Context, event: Event) -> Event:
+def put_facts(ctx: Context, event: Event) -> Event:
+    """What goals match: the page path, the click's and the form's facts, props as text."""
     event.path = path_of(event.url)
     raw = event.raw
     if event.type == "click":
@@ -149,7 +158,7 @@ def normalize(ctx: Context, event: Event) -> Event:
         event.click_url, event.click_domain, event.click_text, event.asin = click_facts(
             click.get("url"), click.get("text"))
     elif event.type == "form":
-        form = normalize_form(raw["form"], event.path)
+        form = form_facts(raw["form"], event.path)
         event.form_name, event.form_id = form.form_name, form.form_id
         event.form_plugin, event.form_page_url = form.plugin, form.page_url
     props = {k: render_prop_value(v) for k, v in event.props.items()} if event.props else {}
@@ -159,6 +168,14 @@ def normalize(ctx: Context, event: Event) -> Event:
         form_name=event.form_name, form_id=event.form_id, plugin=event.form_plugin,
         page_url=event.form_page_url, name=event.name, props=props,
     )
+    return event
+
+
+def put_attribution(ctx: Context, event: Event) -> Event:
+    # what the session records if this event starts one (the writer decides)
+    event.attribution = attribution_of(url=event.url, referrer=event.referrer,
+                                       site_domain=canonical_domain(event.raw["site"]),
+                                       user_agent=event.user_agent)
     return event
 
 
@@ -186,8 +203,8 @@ async def match_goal(ctx: Context, event: Event) -> Event:
 
 
 STEPS: tuple[Step, ...] = (
-    limit_rate, parse, validate, put_site, authenticate, put_client, drop_bot, normalize,
-    put_visitor, match_goal,
+    limit_rate, parse, validate, put_site, authenticate, put_client, drop_bot, put_facts,
+    put_attribution, put_visitor, match_goal,
 )
 
 
@@ -197,7 +214,7 @@ async def ingest(ctx: Context, event: Event) -> Stored:
         if not isinstance(result, Event):
             result = await result
         if event.dropped:
-            return Stored(None)
+            return Stored(None, counted=False)
     return await ctx.writer.submit(event)
 
 

@@ -1,27 +1,22 @@
 """Cookieless visitor ids: a hash of site, IP and user agent under a salt that changes every UTC
 day. Salts live in the database so every process and every restart agrees on them; a day's salt
 is deleted two days later, after which its hashes cannot be recomputed. The process that makes a
-day's salt also forgets the session state (visitors rows) idle for more than two days."""
+day's salt also runs the daily housekeeping (housekeeping.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import logging
 import secrets
 import uuid
 
 from sqlalchemy import delete, select
 
+from server.clock import DAY_US, now_us
 from server.db.engine import Database
-from server.clock import now_us
-from server.db.models import salts, visitors
+from server.db.models import salts
 from server.db.upsert import insert_ignore
-
-log = logging.getLogger("goalpost.visitors")
-
-DAY_US = 86_400 * 1_000_000
-KEEP_DAYS = 2
+from server.ingest.housekeeping import KEEP_DAYS, forget_old_rows
 
 
 class SaltStore:
@@ -47,18 +42,10 @@ class SaltStore:
             salt = (await conn.execute(select(salts.c.salt).where(salts.c.day == day))).scalar_one()
             await conn.execute(delete(salts).where(salts.c.day < day - KEEP_DAYS))
         if created and day * DAY_US > now_us() - DAY_US:
-            task = asyncio.create_task(self._forget_idle_visitors())
+            task = asyncio.create_task(forget_old_rows(self._db))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return salt
-
-    async def _forget_idle_visitors(self) -> None:
-        try:
-            async with self._db.write.begin() as conn:
-                await conn.execute(delete(visitors).where(
-                    visitors.c.last_seen_at < now_us() - KEEP_DAYS * DAY_US))
-        except Exception:  # housekeeping: the next day tries again
-            log.warning("forgetting idle visitors failed", exc_info=True)
 
 
 def visitor_hash(salt: bytes, site_id: uuid.UUID, ip: str, user_agent: str) -> str:

@@ -13,6 +13,13 @@ One batch, one transaction (the statements are in batch_store.py):
   4. events are inserted.
 Rows are locked in key order, so concurrent batches (here or in other processes) never wait on
 each other in a cycle.
+
+A batch that fails for any reason but a storage outage is split in halves, each tried on its own,
+until the event that storage refuses stands alone: that one is answered 500, every other event
+of the batch (other sites' too) is stored.
+
+After the commit, the events it stored (not duplicates) are published to the live feed
+(server/live/feed.py), which never waits.
 """
 
 from __future__ import annotations
@@ -20,13 +27,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from server.clock import now_us
+from server.db.models import SESSION_ATTRIBUTION
 from server.errors import Unavailable
 from server.ids import new_id
+from server.ingest.attribution import Attribution
 from server.ingest.batch_store import BatchTx
 from server.ingest.event import Event
 from server.ingest.goal_cache import GoalCache
@@ -58,6 +68,12 @@ STORAGE_ERRORS = _storage_errors()
 @dataclass(frozen=True, slots=True)
 class Stored:
     goal_name: str | None  # the goal the event (or its first copy) recorded
+    counted: bool = True  # False: dropped before storage (a bot), not stored
+
+
+class StorageRefused(Exception):
+    """Storage refused this one event; its batch-mates were stored without it. Parsing lets
+    through only what can be stored, so this is a bug: answered 500."""
 
 
 @dataclass(slots=True)
@@ -70,6 +86,7 @@ class _SessionChange:
     last_seen_at: int
     entry_path: str | None = None
     referrer: str | None = None
+    attribution: Attribution | None = None  # a new session's, from its first event
     has_converted: bool = False
     events: int = 0
     pageviews: int = 0
@@ -85,8 +102,10 @@ class _SessionChange:
 
 class Writer:
     def __init__(self, store, goal_cache: GoalCache, *, session_timeout_us: int,
-                 max_batch: int = 512, retry_after: int = 5, concurrency: int = 1):
+                 max_batch: int = 512, retry_after: int = 5, concurrency: int = 1,
+                 on_stored: Callable[[list[Event]], None] | None = None):
         self._store = store
+        self._on_stored = on_stored
         self._goals = goal_cache
         self._timeout = session_timeout_us
         self._max_batch = max_batch
@@ -144,7 +163,7 @@ class Writer:
 
     async def _commit(self, batch: list[tuple[Event, asyncio.Future]]) -> None:
         try:
-            results = await self._write([event for event, _ in batch])
+            results, stored = await self._write([event for event, _ in batch])
         except STORAGE_ERRORS as exc:
             log.warning("storage unavailable, %d events refused: %r", len(batch), exc)
             error = Unavailable("storage unavailable, retry later", retry_after=self._retry_after)
@@ -152,19 +171,38 @@ class Writer:
                 if not future.done():
                     future.set_exception(error)
             return
-        except Exception as exc:  # a bug: never leave a request waiting forever
-            log.exception("writing a batch failed")
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+        except Exception as exc:
+            if len(batch) > 1:
+                # one event that storage refuses must not cost its batch-mates their place
+                log.warning("a batch of %d events failed (%r): trying its halves apart",
+                            len(batch), exc)
+                middle = len(batch) // 2
+                await self._commit(batch[:middle])
+                await self._commit(batch[middle:])
+                return
+            log.exception("storage refused an event")
+            _, future = batch[0]
+            if not future.done():  # never leave a request waiting forever
+                future.set_exception(StorageRefused(repr(exc)))
             return
         self.batches += 1
         self.stored += len(batch)
         for (_, future), result in zip(batch, results):
             if not future.done():
                 future.set_result(result)
+        self._publish(stored)
 
-    async def _write(self, batch: list[Event]) -> list[Stored]:
+    def _publish(self, stored: list[Event]) -> None:
+        """Hand the events a commit stored to the live feed; never fails a batch."""
+        if self._on_stored is None or not stored:
+            return
+        try:
+            self._on_stored(stored)
+        except Exception:
+            log.exception("publishing stored events to the live feed failed")
+
+    async def _write(self, batch: list[Event]) -> tuple[list[Stored], list[Event]]:
+        """(the answer for each event, the events stored by this batch's commit)"""
         for event in batch:
             event.id = new_id()
         async with self._store.transaction() as tx:
@@ -177,7 +215,7 @@ class Writer:
         for copy, original in copies.items():
             # the first copy is in this batch: answer as it is answered
             answers[copy] = answers[id(original)]
-        return [answers[id(e)] for e in batch]
+        return [answers[id(e)] for e in batch], fresh
 
     async def _claim_event_keys(self, tx: BatchTx, batch: list[Event]
                                 ) -> tuple[dict[int, Stored], dict[int, Event]]:
@@ -233,7 +271,8 @@ class Writer:
                 started = event.occurred_at
                 changes[session_id] = _SessionChange(
                     event.site_id, session_id, event.visitor_id, True, event.occurred_at,
-                    event.occurred_at, entry_path=event.path, referrer=event.referrer)
+                    event.occurred_at, entry_path=event.path, referrer=event.referrer,
+                    attribution=event.attribution)
             elif session_id not in changes:
                 changes[session_id] = _SessionChange(
                     event.site_id, session_id, event.visitor_id, False, event.occurred_at,
@@ -248,7 +287,7 @@ class Writer:
         await tx.write(
             new_sessions=[
                 (c.site_id, c.id, c.visitor_id, c.started_at, c.last_seen_at, c.entry_path,
-                 c.referrer, c.has_converted, c.events, c.pageviews)
+                 c.referrer, c.has_converted, c.events, c.pageviews, *_attribution_row(c))
                 for c in changes.values() if c.is_new],
             extended_sessions=[
                 (c.site_id, c.id, c.started_at, c.last_seen_at, c.has_converted, c.events,
@@ -279,7 +318,8 @@ class Writer:
                         event.site_id, found[0], event.visitor_id, False, at, at)
                 else:
                     chosen = _SessionChange(event.site_id, new_id(), event.visitor_id, True, at,
-                                            at, entry_path=event.path, referrer=event.referrer)
+                                            at, entry_path=event.path, referrer=event.referrer,
+                                            attribution=event.attribution)
                 changes[chosen.id] = chosen
             chosen.add(event)
             event.session_id = chosen.id
@@ -294,6 +334,13 @@ class Writer:
             if event.goals_version < version:
                 event.goals_version, matcher = await self._goals.at_least(event.site_id, version)
                 event.goal = matcher.first_match(event.facts)
+
+
+def _attribution_row(c: _SessionChange) -> tuple:
+    a = c.attribution
+    if a is None:
+        return (None,) * len(SESSION_ATTRIBUTION)
+    return tuple(getattr(a, name) for name in SESSION_ATTRIBUTION)
 
 
 def _event_row(e: Event) -> tuple:

@@ -19,7 +19,7 @@ from server.schema.goals import (
 from server.schema.common import given
 from server.schema.permissions import parse_gid
 from server.schema.sites import site_or_raise
-from server.stats import test_event as dry_run_service
+from server.goals import dry_run
 
 
 def _conditions(items: list[ConditionInput]) -> list[tuple[str, str, str | None]]:
@@ -82,12 +82,12 @@ async def reorder_goals(info: strawberry.Info, site_id: strawberry.ID,
 
 async def test_event(info: strawberry.Info, site_id: strawberry.ID,
                      event: TestEventInput) -> MatchResult:
-    """Dry run: the event goes through ingestion's field checks, normalisation and goal matcher;
-    nothing is stored."""
+    """Dry run: the event goes through ingestion's field checks, its facts (put_facts) and
+    goal matcher; nothing is stored."""
     context = info.context
     site = await site_or_raise(info, site_id)
     records = await context.loaders.goals_of_site.load(site.id)
-    result = dry_run_service.dry_run(
+    result = dry_run.dry_run(
         [r.as_goal() for r in records], max_props_bytes=context.settings.max_props_bytes,
         fields={"type": event.type, "url": given(event.url), "name": given(event.name),
                 "props": given(event.props), "click": given(event.click),

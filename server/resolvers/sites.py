@@ -33,7 +33,7 @@ async def site(info: strawberry.Info, id: strawberry.ID) -> Site | None:
 
 async def create_site(info: strawberry.Info, domain: str, name: str | None = strawberry.UNSET,
                       timezone: str | None = "UTC") -> Site:
-    """Admin only. The domain is normalised (scheme, path, port and a leading www. dropped)."""
+    """Admin only. The domain is made canonical (scheme, path, port and a leading www. dropped)."""
     record = await sites_service.create(info.context.db, domain=domain, name=given(name),
                                         timezone=given(timezone))
     return Site.of(record)

@@ -11,11 +11,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from strawberry.dataloader import DataLoader
 
 from server.auth import keys as keys_service
-
+from server.auth.bearer import MalformedAuthorization, bearer_token
 from server.auth.keys import AdminTokens, authenticate_key
 from server.db.engine import Database
 from server.goals import service as goals_service
@@ -73,7 +73,9 @@ class Loaders:
 
 
 @dataclass
-class Context:
+class GraphQLContext:
+    """`info.context` of every resolver and permission."""
+
     request: Request
     response: Any
     db: Database
@@ -81,38 +83,54 @@ class Context:
     principal: Principal | None
     auth_error: str | None
     request_id: str
+    # a WebSocket's connection_init payload (set by Strawberry; see server/schema/live.py)
+    connection_params: dict | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.db)
 
 
-async def authenticate(request: Request) -> tuple[Principal | None, str | None]:
+async def identify_caller(request: HTTPConnection) -> tuple[Principal | None, str | None]:
     """(principal, None) for a good token, (None, why) for a bad one, (None, None) for none."""
-    header = request.headers.get("authorization")
-    if header is None:
-        return None, None
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    return await identify_header(request, request.headers.get("authorization"))
+
+
+def connection_authorization(params: object) -> object:
+    """The `Authorization` value of a WebSocket's connection_init payload (any JSON value)."""
+    if not isinstance(params, dict):
+        return None
+    return params.get("Authorization", params.get("authorization"))
+
+
+async def identify_header(connection: HTTPConnection, header: object
+                          ) -> tuple[Principal | None, str | None]:
+    """The same for an `Authorization` value from elsewhere (a WebSocket's connection_init)."""
+    try:
+        if header is not None and not isinstance(header, str):
+            raise MalformedAuthorization(header)
+        token = bearer_token(header)
+    except MalformedAuthorization:
         return None, "Authorization must be 'Bearer <admin token or site API key>'"
-    admin: AdminTokens = request.app.state.admin
+    if token is None:
+        return None, None
+    admin: AdminTokens = connection.app.state.admin
     if await admin.is_admin(token):
         return Principal(admin=True), None
-    key = await authenticate_key(request.app.state.db, token)
+    key = await authenticate_key(connection.app.state.db, token)
     if key is None:
         return None, "the token is wrong or has been revoked"
     return Principal(admin=False, site_id=key.site_id), None
 
 
-async def get_context(request: Request, response: Any) -> Context:
+async def get_context(request: Request, response: Any) -> GraphQLContext:
     request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
     if len(request_id) > 64 or not request_id.isprintable():
         request_id = uuid.uuid4().hex
     request.state.request_id = request_id
     if response is not None and hasattr(response, "headers"):
         response.headers["x-request-id"] = request_id
-    principal, auth_error = await authenticate(request)
-    return Context(request=request, response=response, db=request.app.state.db,
+    principal, auth_error = await identify_caller(request)
+    return GraphQLContext(request=request, response=response, db=request.app.state.db,
                    settings=request.app.state.settings, principal=principal,
                    auth_error=auth_error, request_id=request_id)

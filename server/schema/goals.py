@@ -8,7 +8,7 @@ import uuid
 import strawberry
 from strawberry.scalars import JSON
 
-from server.db.models import CONDITION_FIELDS, GOAL_TYPES, MATCH_LOGICS, OPERATORS
+from server.goals.model import CONDITION_FIELDS, GOAL_TYPES, MATCH_LOGICS, OPERATORS
 from server.goals.model import Condition as ConditionModel
 from server.goals.model import ConditionResult as ConditionResultModel
 from server.goals.service import GoalRecord
@@ -16,7 +16,7 @@ from server.schema.sites import Site, load_site
 
 
 def _enum(name: str, values: tuple[str, ...]) -> type[enum.Enum]:
-    """A GraphQL enum whose values are exactly the stored ones (server/db/models.py), so the
+    """A GraphQL enum whose values are exactly the stored ones (server/goals/model.py), so the
     schema, the validation and the CHECK constraints can't drift apart."""
     return strawberry.enum(enum.Enum(name, {v: v for v in values}, module=__name__))
 

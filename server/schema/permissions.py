@@ -5,14 +5,15 @@ Rules
 -----
 * No `Authorization` header: UNAUTHENTICATED. A token that is neither the admin token nor an
   active site API key (unknown, wrong secret, revoked): UNAUTHENTICATED.
-* The admin sees and changes every site; only the admin creates sites (a site key: FORBIDDEN).
+* The admin sees and changes every site; only the admin creates sites and creates or revokes
+  API keys (a site key: FORBIDDEN), so a leaked key cannot outlive its revocation.
 * A site API key sees and changes only its own site.
   - An argument that *names a site* (`siteId`, `site(id:)`, `CreateGoalInput.siteId`) naming any
     other site - existing or not - is FORBIDDEN. The answer is the same for every foreign id,
     so it reveals nothing about which sites exist.
-  - An argument that names an *object* by its own id (`updateGoal`/`deleteGoal(id:)`,
-    `revokeApiKey(id:)`) is looked up among the caller's site's objects only: another site's
-    goal or key is NOT_FOUND, exactly like an id that does not exist (hiding existence).
+  - An argument that names an *object* by its own id (`updateGoal`/`deleteGoal(id:)`) is
+    looked up among the caller's site's objects only: another site's goal is
+    NOT_FOUND, exactly like an id that does not exist (hiding existence).
   - `reorderGoals` with another site's goal ids is BAD_USER_INPUT (a foreign list), as any
     list that is not exactly the site's goals.
 * The admin naming a site that does not exist: NOT_FOUND (`site(id:)` answers null).
@@ -27,9 +28,8 @@ from typing import Any
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from server.auth import keys as keys_service
 from server.errors import Forbidden, InvalidInput, NotFound, Unauthorized
-from server.schema.context import Context, Principal
+from server.schema.context import GraphQLContext, Principal
 from server.ids import parse_id
 
 
@@ -41,7 +41,7 @@ def parse_gid(value: Any, field: str) -> uuid.UUID:
 
 
 def principal_of(info: Info) -> Principal:
-    context: Context = info.context
+    context: GraphQLContext = info.context
     if context.principal is None:
         raise Unauthorized(context.auth_error
                            or "send 'Authorization: Bearer <admin token or site API key>'")
@@ -112,12 +112,3 @@ class CanAccessGoal(_CanAccessOwnObject):
 
     async def load(self, info: Info, object_id: uuid.UUID) -> Any:
         return await info.context.loaders.goal.load(object_id)
-
-
-class CanAccessApiKey(_CanAccessOwnObject):
-    """`id` is an API key of a site the caller may see; otherwise NOT_FOUND."""
-
-    message = "no such API key"
-
-    async def load(self, info: Info, object_id: uuid.UUID) -> Any:
-        return await keys_service.get_api_key(info.context.db, key_id=object_id)

@@ -1,7 +1,8 @@
 """The three custom scalars of the contract.
 
 * DateTime - ISO 8601. Output: the instant with its UTC offset (UTC, or the site's zone where
-  a field says so). Input: any ISO 8601 date-time; one without an offset is UTC.
+  a field says so). Input: any ISO 8601 date-time from 1900 to 8999; one without an offset
+  is UTC.
 * Decimal  - exact, serialised as a string ("29.99"). Output only: no argument or input field
   takes one (add a parse_value that refuses floats before one does).
 * JSON     - any JSON value. Numbers with a fraction are kept exact: they are read as Decimal
@@ -30,6 +31,11 @@ from graphql import (
 )
 from strawberry.scalars import JSON
 
+from server.errors import InvalidInput
+
+DATETIME_MIN = dt.datetime(1900, 1, 1, tzinfo=dt.timezone.utc)
+DATETIME_MAX = dt.datetime(9000, 1, 1, tzinfo=dt.timezone.utc)
+
 
 def _serialize_datetime(value: dt.datetime) -> str:
     if value.tzinfo is None:
@@ -38,10 +44,23 @@ def _serialize_datetime(value: dt.datetime) -> str:
 
 
 def _parse_datetime(value: Any) -> dt.datetime:
-    if not isinstance(value, str):
-        raise ValueError("DateTime must be an ISO 8601 string")
-    parsed = dt.datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    """Refusals are InvalidInput (BAD_USER_INPUT): a number, "yesterday", month 13, an offset
+    beyond ±24 h, and instants outside DATETIME_MIN..DATETIME_MAX (so that no range, bucket
+    or time zone shift near them leaves the calendar Python can represent)."""
+    if not isinstance(value, str) or len(value) > 64:
+        raise InvalidInput("DateTime must be an ISO 8601 string, e.g. 2025-01-31T12:00:00Z")
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.timezone.utc)
+        in_utc = parsed.astimezone(dt.timezone.utc)
+    except (ValueError, OverflowError):
+        raise InvalidInput(f"{value!r} is not an ISO 8601 date-time, e.g. "
+                           "2025-01-31T12:00:00Z") from None
+    if not DATETIME_MIN <= in_utc < DATETIME_MAX:
+        raise InvalidInput(f"a DateTime must lie from {DATETIME_MIN.isoformat()} to before "
+                           f"{DATETIME_MAX.isoformat()}")
+    return parsed
 
 
 def _json_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Any:

@@ -14,16 +14,18 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from server.goals.validation import MAX_GOALS_PER_SITE
 from server.resolvers import goals as goal_resolvers
 from server.resolvers import keys as key_resolvers
 from server.resolvers import sessions as session_resolvers
 from server.resolvers import sites as site_resolvers
 from server.resolvers import stats as stat_resolvers
 from server.schema.errors import log_unexpected
+from server.schema.guards import CostLimit, OneOperation, StorableText
 from server.schema.goals import Goal, MatchResult
 from server.schema.keys import ApiKey, CreatedApiKey
+from server.schema.live import ShapeStreamErrors, Subscription
 from server.schema.permissions import (
-    CanAccessApiKey,
     CanAccessGoal,
     CanAccessSite,
     IsAdmin,
@@ -32,14 +34,26 @@ from server.schema.permissions import (
 from server.schema.scalars import SCALAR_MAP
 from server.schema.sessions import SessionConnection
 from server.schema.sites import Site, Viewer
-from server.schema.stats import GoalStats, Kpis, TimeseriesBucket
+from server.schema.stats import (
+    BreakdownRow,
+    CohortComparison,
+    GoalStats,
+    Kpis,
+    TimeseriesBucket,
+)
+from server.stats.breakdown import MAX_ROWS
+from server.stats.timeseries import MAX_BUCKETS
 
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
 MAX_ALIASES = 30
 
+# the sizes the cost limit assumes for lists the server caps (server/schema/guards.py)
+GOAL_LIST = {"max_items": MAX_GOALS_PER_SITE}
+
 AUTH = [IsAuthenticated]
 SITE = [IsAuthenticated, CanAccessSite]
+ADMIN = [IsAuthenticated, IsAdmin]
 
 
 @strawberry.type
@@ -47,29 +61,38 @@ class Query:
     viewer: Viewer = strawberry.field(resolver=site_resolvers.viewer, permission_classes=AUTH)
     sites: list[Site] = strawberry.field(resolver=site_resolvers.sites, permission_classes=AUTH)
     site: Site | None = strawberry.field(resolver=site_resolvers.site, permission_classes=SITE)
-    goals: list[Goal] = strawberry.field(resolver=goal_resolvers.goals, permission_classes=SITE)
+    goals: list[Goal] = strawberry.field(resolver=goal_resolvers.goals, permission_classes=SITE,
+                                         metadata=GOAL_LIST)
     kpis: Kpis = strawberry.field(resolver=stat_resolvers.kpis, permission_classes=SITE)
     goal_stats: list[GoalStats] = strawberry.field(resolver=stat_resolvers.goal_stats,
-                                                   permission_classes=SITE)
+                                                   permission_classes=SITE, metadata=GOAL_LIST)
     sessions: SessionConnection = strawberry.field(resolver=session_resolvers.sessions,
                                                    permission_classes=SITE)
     test_event: MatchResult = strawberry.field(resolver=goal_resolvers.test_event,
                                                permission_classes=SITE)
     timeseries: list[TimeseriesBucket] = strawberry.field(resolver=stat_resolvers.timeseries,
-                                                          permission_classes=SITE)
+                                                          permission_classes=SITE,
+                                                          metadata={"max_items": MAX_BUCKETS})
+    breakdown: list[BreakdownRow] = strawberry.field(resolver=stat_resolvers.breakdown,
+                                                     permission_classes=SITE,
+                                                     metadata={"max_items": MAX_ROWS})
+    cohort: CohortComparison = strawberry.field(resolver=stat_resolvers.cohort,
+                                                permission_classes=SITE)
+    live_visitors: int = strawberry.field(resolver=stat_resolvers.live_visitors,
+                                          permission_classes=SITE)
 
 
 @strawberry.type
 class Mutation:
     create_site: Site = strawberry.field(resolver=site_resolvers.create_site,
-                                         permission_classes=[IsAuthenticated, IsAdmin])
+                                         permission_classes=ADMIN)
     update_site: Site = strawberry.field(resolver=site_resolvers.update_site,
                                          permission_classes=SITE)
+    # admin only (contract §4): a leaked key must not mint keys that outlive its revocation
     create_api_key: CreatedApiKey = strawberry.field(resolver=key_resolvers.create_api_key,
-                                                     permission_classes=SITE)
+                                                     permission_classes=ADMIN)
     revoke_api_key: ApiKey = strawberry.field(resolver=key_resolvers.revoke_api_key,
-                                              permission_classes=[IsAuthenticated,
-                                                                  CanAccessApiKey])
+                                              permission_classes=ADMIN)
     create_goal: Goal = strawberry.field(resolver=goal_resolvers.create_goal,
                                          permission_classes=SITE)
     update_goal: Goal = strawberry.field(resolver=goal_resolvers.update_goal,
@@ -92,6 +115,7 @@ class Schema(strawberry.Schema):
 schema = Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     config=StrawberryConfig(scalar_map=SCALAR_MAP),
     extensions=[
         # factories: a fresh extension per request; the two caches are shared module-wide
@@ -100,6 +124,11 @@ schema = Schema(
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        # refusals before any resolver runs; Query, Mutation and Subscription alike
+        OneOperation,
+        StorableText,
+        CostLimit,
+        ShapeStreamErrors,
     ],
 )
 

@@ -54,6 +54,18 @@ class Session:
     entry_path: str | None
     referrer: str | None
     has_converted: bool
+    source: str | None = strawberry.field(description=(
+        "The referrer's name (e.g. Google, Hacker News), else its host; 'Direct / None' without "
+        "a referrer or from the site itself. Attribution fields are fixed by the session's "
+        "first event; null for sessions stored before Goalpost recorded them."))
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None
+    utm_term: str | None
+    utm_content: str | None
+    browser: str | None
+    os: str | None
+    device: str | None = strawberry.field(description="desktop, mobile or tablet.")
     row: strawberry.Private[SessionRow]
 
     @classmethod
@@ -61,7 +73,11 @@ class Session:
         return cls(id=strawberry.ID(str(row.id)), visitor_id=row.visitor_id,
                    started_at=to_datetime(row.started_at),
                    last_seen_at=to_datetime(row.last_seen_at), entry_path=row.entry_path,
-                   referrer=row.referrer, has_converted=row.has_converted, row=row)
+                   referrer=row.referrer, has_converted=row.has_converted,
+                   source=row.source, utm_source=row.utm_source, utm_medium=row.utm_medium,
+                   utm_campaign=row.utm_campaign, utm_term=row.utm_term,
+                   utm_content=row.utm_content, browser=row.browser, os=row.os,
+                   device=row.device, row=row)
 
     @strawberry.field(description="The session's events in time order.")
     async def events(self, info: strawberry.Info) -> list[Event]:

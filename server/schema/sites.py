@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from server.errors import NotFound
+from server.goals.validation import MAX_GOALS_PER_SITE
 from server.schema.permissions import parse_gid
 from server.sites.service import Site as SiteRecord
 
@@ -30,7 +31,8 @@ class Site:
         return cls(id=strawberry.ID(str(record.id)), domain=record.domain, name=record.name,
                    timezone=record.timezone, record=record)
 
-    @strawberry.field(description="The site's goals in priority order (1 first).")
+    @strawberry.field(description="The site's goals in priority order (1 first).",
+                      metadata={"max_items": MAX_GOALS_PER_SITE})
     async def goals(self, info: strawberry.Info
                     ) -> list[Annotated["Goal", strawberry.lazy("server.schema.goals")]]:
         from server.schema.goals import Goal

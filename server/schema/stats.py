@@ -7,8 +7,10 @@ import enum
 
 import strawberry
 
-from server.schema.common import Money
+from server.schema.common import Money, given, money_list
 from server.schema.goals import Goal
+from server.stats import breakdown as breakdown_stats
+from server.stats import cohort as cohort_stats
 
 
 @strawberry.type(description=(
@@ -53,3 +55,66 @@ class TimeseriesBucket:
     conversions: int
     revenue: list[Money]
 
+
+
+Dimension = strawberry.enum(
+    enum.Enum("Dimension", {d: d for d in breakdown_stats.DIMENSIONS}),
+    description=("What a breakdown groups by: the session's attribution, fixed by its first "
+                 "event (SOURCE, UTM_*, ENTRY_PAGE, BROWSER, OS, DEVICE), or PAGE, the path of "
+                 "a pageview."))
+
+
+@strawberry.input(description=(
+    "Events of sessions whose dimension has this value (PAGE: events on that path). Several "
+    "filters all hold; values are compared exactly."))
+class StatsFilter:
+    dimension: Dimension
+    value: str | None = strawberry.field(
+        default=strawberry.UNSET, description='null: the sessions without a value ("(none)").')
+
+    def to_filter(self) -> breakdown_stats.Filter:
+        return breakdown_stats.Filter(self.dimension.value, given(self.value))
+
+
+@strawberry.type(description=(
+    "visitors as in kpis; conversions: events that recorded the goal (goalId) or any "
+    "conversion goal; conversionRate: conversions / visitors x 100; revenue: that of those "
+    "events. PAGE rows: visitors with a pageview of that path, conversions and revenue of the "
+    "goal events whose page was that path."))
+class BreakdownRow:
+    value: str | None = strawberry.field(description="null: the sessions without a value.")
+    visitors: int
+    conversions: int
+    conversion_rate: float
+    revenue: list[Money]
+
+    @classmethod
+    def of(cls, row: breakdown_stats.Row) -> "BreakdownRow":
+        return cls(value=row.value, visitors=row.visitors, conversions=row.conversions,
+                   conversion_rate=row.conversion_rate, revenue=money_list(row.revenue))
+
+
+@strawberry.type(description=(
+    "A group of people (user_id, else anonymous_id, else the daily visitor hash, which cannot "
+    "follow anyone past a day) and their revenue within `days` after their first event in the "
+    "range."))
+class Cohort:
+    visitors: int
+    revenue: list[Money]
+    revenue_per_visitor: list[Money] = strawberry.field(
+        description="revenue / visitors, rounded half-even to the currency's minor unit.")
+
+    @classmethod
+    def of(cls, group: cohort_stats.Cohort) -> "Cohort":
+        return cls(visitors=group.visitors, revenue=money_list(group.revenue),
+                   revenue_per_visitor=money_list(group.revenue_per_visitor))
+
+
+@strawberry.type(description=(
+    "converted: the people who recorded the goal in the range; others: the people of the range "
+    "who did not."))
+class CohortComparison:
+    goal: Goal
+    days: int
+    converted: Cohort
+    others: Cohort

@@ -77,7 +77,7 @@ class GoalStats:
     revenue: list[Money] = field(default_factory=list)
 
 
-def money_list(rows) -> list[Money]:
+def money_totals(rows) -> list[Money]:
     """(currency, micros) rows -> Money sorted by currency (summing repeated currencies)."""
     totals: dict[str, int] = defaultdict(int)
     for currency, micros in rows:
@@ -147,7 +147,7 @@ async def kpis(db: Database, *, site_id: uuid.UUID, range: Range) -> Kpis:
                     select(events.c.visitor_id).distinct().where(where))).scalars().all()
             visitors = rollups.estimate(rollups.merged(blobs, extra))
     return Kpis(visitors=visitors, sessions=int(sessions_started), pageviews=pageviews,
-                conversions=conversions, revenue=money_list(money_rows))
+                conversions=conversions, revenue=money_totals(money_rows))
 
 
 async def goal_stats(db: Database, *, site_id: uuid.UUID, range: Range,
@@ -210,5 +210,5 @@ async def goal_stats(db: Database, *, site_id: uuid.UUID, range: Range,
             visitors = rollups.estimate(rollups.merged(blobs.get(goal.id, ()),
                                                        raw_ids.get(goal.id, ())))
         out.append(GoalStats(goal, counts.get(goal.id, 0), visitors,
-                             money_list(money.get(goal.id, []))))
+                             money_totals(money.get(goal.id, []))))
     return out

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from server.clock import from_datetime, now_us
+from server.clock import DAY_US, from_datetime, now_us
 from server.errors import InvalidInput
 
 DEFAULT_DAYS = 30
-DAY_US = 86_400 * 1_000_000
 
 
 @dataclass(frozen=True, slots=True)

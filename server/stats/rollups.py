@@ -35,13 +35,12 @@ from typing import Iterable
 import numpy as np
 from sqlalchemy import bindparam, case, delete, func, literal, select, update
 
-from server.clock import now_us
+from server.clock import HOUR_US, now_us
 from server.db.models import events as events_table
 from server.db.models import rollup_coverage, rollup_hourly, visitor_sketches
 from server.db.upsert import dialect_insert, insert_ignore, insert_or_touch
 
 NIL_UUID = uuid.UUID(int=0)
-HOUR_US = 3600 * 1_000_000
 P = 14
 M = 1 << P
 _LOW_BITS = 64 - P

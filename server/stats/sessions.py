@@ -20,7 +20,7 @@ import simplejson
 from sqlalchemy import and_, exists, func, or_, select
 
 from server.db.engine import Database
-from server.db.models import events, sessions
+from server.db.models import SESSION_ATTRIBUTION, events, sessions
 from server.errors import InvalidInput
 from server.stats.ranges import Range
 
@@ -38,6 +38,16 @@ class SessionRow:
     entry_path: str | None
     referrer: str | None
     has_converted: bool
+    # attribution (server/ingest/attribution.py); None for sessions stored before it
+    source: str | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    utm_term: str | None = None
+    utm_content: str | None = None
+    browser: str | None = None
+    os: str | None = None
+    device: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +83,17 @@ def encode_cursor(started_at: int, session_id: uuid.UUID) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[int, uuid.UUID]:
+    """Refuses what encode_cursor cannot have made, forged ones included: a started_at must
+    fit the BIGINT column it is compared with."""
     try:
+        if len(cursor) > 128:
+            raise ValueError(cursor)
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         started, _, hex_id = raw.partition(":")
-        return int(started), uuid.UUID(hex=hex_id)
+        started_at = int(started)
+        if not -2**63 <= started_at < 2**63:
+            raise ValueError(started)
+        return started_at, uuid.UUID(hex=hex_id)
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise InvalidInput("after is not a cursor of this connection", field="after") from None
 
@@ -89,7 +106,8 @@ def check_page_size(first: int) -> int:
 
 def _session(r) -> SessionRow:
     return SessionRow(r.site_id, r.id, r.visitor_id, r.started_at, r.last_seen_at, r.entry_path,
-                      r.referrer, bool(r.has_converted))
+                      r.referrer, bool(r.has_converted),
+                      **{name: r._mapping[name] for name in SESSION_ATTRIBUTION})
 
 
 async def sessions_page(db: Database, *, site_id: uuid.UUID, range: Range,
@@ -113,7 +131,7 @@ async def sessions_page(db: Database, *, site_id: uuid.UUID, range: Range,
     page = (
         select(sessions.c.site_id, sessions.c.id, sessions.c.visitor_id, sessions.c.started_at,
                sessions.c.last_seen_at, sessions.c.entry_path, sessions.c.referrer,
-               sessions.c.has_converted)
+               sessions.c.has_converted, *(sessions.c[name] for name in SESSION_ATTRIBUTION))
         .where(*page_where)
         .order_by(sessions.c.started_at.desc(), sessions.c.id.desc())
         .limit(first + 1)
@@ -132,9 +150,7 @@ async def events_of_sessions(db: Database, *, keys: list[tuple[uuid.UUID, uuid.U
         return {}
     site_ids = sorted({k[0] for k in keys})
     query = (
-        select(events.c.site_id, events.c.id, events.c.session_id, events.c.type,
-               events.c.name, events.c.path, events.c.occurred_at, events.c.goal_id,
-               events.c.revenue_micros, events.c.revenue_currency, events.c.props)
+        select(*_EVENT_COLUMNS)
         .where(events.c.site_id.in_(site_ids) if len(site_ids) > 1
                else events.c.site_id == site_ids[0],
                events.c.session_id.in_(sorted({k[1] for k in keys})))
@@ -146,11 +162,32 @@ async def events_of_sessions(db: Database, *, keys: list[tuple[uuid.UUID, uuid.U
         for r in await conn.execute(query):
             key = (r.site_id, r.session_id)
             if key in wanted:
-                out.setdefault(key, []).append(EventRow(
-                    r.site_id, r.id, r.session_id, r.type, r.name, r.path, r.occurred_at,
-                    r.goal_id, r.revenue_micros, r.revenue_currency, r.props))
+                out.setdefault(key, []).append(_event(r))
     return out
 
 
-__all__ = ["sessions_page", "events_of_sessions", "encode_cursor", "decode_cursor", "Page",
+async def events_by_ids(db: Database, *, site_id: uuid.UUID, ids: list[uuid.UUID]
+                        ) -> list[EventRow]:
+    """The site's events with these ids, in time order (the live feed reads what another
+    process announced); one statement."""
+    if not ids:
+        return []
+    query = (select(*_EVENT_COLUMNS)
+             .where(events.c.site_id == site_id, events.c.id.in_(ids))
+             .order_by(events.c.occurred_at, events.c.id))
+    async with db.read.connect() as conn:
+        return [_event(r) for r in await conn.execute(query)]
+
+
+_EVENT_COLUMNS = (events.c.site_id, events.c.id, events.c.session_id, events.c.type,
+                  events.c.name, events.c.path, events.c.occurred_at, events.c.goal_id,
+                  events.c.revenue_micros, events.c.revenue_currency, events.c.props)
+
+
+def _event(r) -> EventRow:
+    return EventRow(r.site_id, r.id, r.session_id, r.type, r.name, r.path, r.occurred_at,
+                    r.goal_id, r.revenue_micros, r.revenue_currency, r.props)
+
+
+__all__ = ["sessions_page", "events_of_sessions", "events_by_ids", "encode_cursor", "decode_cursor", "Page",
            "SessionRow", "EventRow", "MAX_PAGE"]

@@ -28,7 +28,7 @@ async def test_first_matching_goal_by_priority_is_stored(client, site, db):
                                      conditions=[("ASIN", "EQUALS", "b08n5wrwnw")], priority=1)
     body = {"site": site.domain, "type": "click", "url": f"https://{site.domain}/review",
             "click": {"url": "https://www.amazon.de/dp/B08N5WRWNW?tag=x", "text": "Buy now"}}
-    assert (await post(client, body)).json() == {"accepted": True, "goal": "Echo Dot"}
+    assert (await post(client, body)).json() == {"accepted": True, "counted": True, "goal": "Echo Dot"}
     other = body | {"click": {"url": "https://amazon.de/dp/B000000000", "text": "Other"}}
     assert (await post(client, other)).json()["goal"] == "Any Amazon"
     stored = await stored_events(db, site.id)
@@ -110,7 +110,7 @@ async def test_bots_are_answered_202_and_not_counted(client, site, db):
         answer = await post(client, {"site": site.domain, "url": f"https://{site.domain}/"},
                             headers={"user-agent": ua})
         assert answer.status_code == 202
-        assert answer.json() == {"accepted": True, "goal": None}
+        assert answer.json() == {"accepted": True, "counted": False, "goal": None}
     assert await count_events(db, site.id) == 0
     assert await stored_sessions(db, site.id) == []
     # a server-side event with a valid key is trusted whatever its user agent
@@ -142,7 +142,7 @@ def _fixture_payloads():
                    "email": "typed@html.example"}, ["typed@html.example"], "nl-form"
 
 
-async def test_form_plugins_are_normalised_and_typed_values_dropped(client, site, db):
+async def test_form_plugins_become_one_form_event_and_typed_values_dropped(client, site, db):
     await goals.create_goal(db, site_id=site.id, name="Any form on contact", type="FORM",
                             conditions=[("PAGE_URL", "EQUALS", "/contact")])
     cases = list(_fixture_payloads())

@@ -138,7 +138,8 @@ async def test_the_new_days_salt_forgets_idle_visitors(db, site):
     from sqlalchemy import delete, select
     from server.clock import now_us
     from server.db.models import salts, visitors
-    from server.ingest.visitors import DAY_US, SaltStore
+    from server.clock import DAY_US
+    from server.ingest.visitors import SaltStore
 
     day = now_us() // DAY_US
     async with db.write.begin() as conn:
@@ -181,3 +182,34 @@ async def test_a_backfilled_event_finds_its_own_session(client, site, key, db):
     assert sessions["/noon"]["events"] == 2
     assert sessions["/now"]["events"] == 2
     assert sessions["/now"]["started_at"] == int((T0 + timedelta(hours=3)).timestamp()) * 10**6
+
+
+async def test_event_ids_are_remembered_for_a_bounded_window(client, site, key, db):
+    """The daily housekeeping forgets an event_id EVENT_KEY_DAYS after its event arrived
+    (event_keys.created_at); younger ones still deduplicate."""
+    from sqlalchemy import delete, update
+
+    from server.clock import DAY_US, now_us
+    from server.db.models import event_keys, salts
+    from server.ingest.housekeeping import EVENT_KEY_DAYS
+    from server.ingest.visitors import SaltStore
+
+    for event_id in ("old-order", "new-order"):
+        await send_at(client, site, key, T0, event_id=event_id)
+    async with db.write.begin() as conn:
+        await conn.execute(update(event_keys).where(
+            event_keys.c.site_id == site.id, event_keys.c.event_key == "old-order"
+        ).values(created_at=now_us() - EVENT_KEY_DAYS * DAY_US - 1))
+    day = now_us() // DAY_US
+    async with db.write.begin() as conn:
+        await conn.execute(delete(salts).where(salts.c.day == day + 1))
+    store = SaltStore(db)
+    await store.salt_for(day + 1)  # as if tomorrow had come
+    await asyncio.gather(*store._tasks)
+    async with db.write.begin() as conn:
+        await conn.execute(delete(salts).where(salts.c.day == day + 1))
+
+    for event_id in ("old-order", "new-order"):
+        await send_at(client, site, key, T0, event_id=event_id)
+    # the forgotten id is a new event, the remembered one is not stored again
+    assert len(await stored_events(db, site.id)) == 3

@@ -33,7 +33,7 @@ def assert_error(response, status, field=None, code=None):
 async def test_pageview_202_with_goal_null(client, site, db):
     response = await post(client, {"site": site.domain, "url": url(site, "/pricing?plan=pro")})
     assert response.status_code == 202
-    assert response.json() == {"accepted": True, "goal": None}
+    assert response.json() == {"accepted": True, "counted": True, "goal": None}
     [event] = await stored_events(db, site.id)
     assert event["type"] == "pageview"
     assert event["path"] == "/pricing"

@@ -18,7 +18,7 @@ from tests.support.store import stored_events, stored_sessions
 def cli(database_url, *args, env=None):
     return subprocess.run([sys.executable, "-m", "server.cli", *args], capture_output=True,
                           text=True, env={**os.environ, "GOALPOST_DATABASE_URL": database_url,
-                                          **(env or {})}, timeout=60)
+                                          **(env or {})}, timeout=120)
 
 
 async def test_create_site_and_key_from_the_cli(database_url, db, client):

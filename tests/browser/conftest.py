@@ -210,7 +210,10 @@ def pages() -> Pages:
 
 # --- the browser -------------------------------------------------------------------------------
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while the sync API runs, its event loop is the thread's running
+# loop, and the async fixtures of the modules pytest runs after these (tests/wordpress) could not
+# start theirs.
+@pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -259,9 +262,10 @@ def make_page(goalpost: Goalpost, pages: Pages, request):
 
     def make(body: str = "", *, path: str | None = None, head: str = "", snippet: bool = True,
              tag_attrs: str = "data-allow-automation", tracker: bool = True,
-             headers: dict[str, str] | None = None) -> str:
+             headers: dict[str, str] | None = None, script_name: str = "goalpost.js") -> str:
         path = prefix + (path if path is not None else f"p{next(counter)}/")
-        script = (f'<script defer src="{goalpost.script_src}" data-site="{SITE}" {tag_attrs}>'
+        src = f"{goalpost.origin}/js/{script_name}"
+        script = (f'<script defer src="{src}" data-site="{SITE}" {tag_attrs}>'
                   "</script>") if tracker else ""
         html = ("<!doctype html><html><head><meta charset=utf-8><title>Test page</title>"
                 f"{script}{SNIPPET if snippet else ''}{head}</head><body>{body}</body></html>")

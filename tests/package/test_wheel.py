@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import sysconfig
@@ -16,8 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from server.wordpress import build_zip
 from tests.conftest import BROWSER_UA
-from tests.support.server_process import free_port
+from tests.support.server_process import free_port, stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = "wheel-admin-token"
@@ -106,6 +106,10 @@ def test_installed_wheel_serves_migrates_and_stores(installed, tmp_path):
             assert httpx.get(f"{base}{asset}").content == \
                 (ROOT / "server" / "static" / "app" / asset.removeprefix("/app/")).read_bytes()
 
+        plugin = httpx.get(f"{base}/wordpress/goalpost.zip")  # the plugin ships in the wheel
+        assert plugin.status_code == 200
+        assert plugin.content == build_zip(ROOT / "adapters" / "wordpress" / "goalpost")
+
         event = {"site": "wheel.example", "url": "https://wheel.example/installed/"}
         answer = httpx.post(f"{base}/api/event", json=event, headers={"user-agent": BROWSER_UA})
         assert answer.status_code == 202, answer.text
@@ -120,9 +124,4 @@ def test_installed_wheel_serves_migrates_and_stores(installed, tmp_path):
         assert sessions["edges"][0]["node"]["events"] == [
             {"type": "pageview", "path": "/installed/"}]
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(10)
+        stop_group(server)

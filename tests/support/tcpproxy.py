@@ -48,3 +48,14 @@ class TcpProxy:
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
         self._writers.discard(writer)
         self._writers.discard(up_writer)
+
+
+async def proxy_in_front_of(database_url: str) -> tuple[TcpProxy, str]:
+    """A started proxy to this PostgreSQL URL's server, and the URL that goes through it."""
+    from sqlalchemy.engine import make_url
+
+    target = make_url(database_url)
+    port = target.port or 5432
+    proxy = TcpProxy(target.host or "127.0.0.1", port)
+    await proxy.start()
+    return proxy, database_url.replace(f":{port}/", f":{proxy.port}/")

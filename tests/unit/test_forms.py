@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from server.errors import InvalidInput
-from server.ingest.forms import MAX_FORM_NAME, FormFacts, normalize_form
+from server.ingest.forms import MAX_FORM_NAME, FormFacts, form_facts
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "forms"
 SUGGESTED = "suggested_normalization (our design, not plugin behaviour)"
@@ -109,7 +109,7 @@ def cf7_event(name: str) -> dict:
 def test_cf7_browser_mailsent_detail():
     detail = copy.deepcopy(cf7_event("wpcf7mailsent")["sample_detail"])
     assert detail["inputs"]  # the fixture really carries typed values
-    result = normalize_form({"plugin": "cf7", **detail}, "https://example.com/contact/?a=1")
+    result = form_facts({"plugin": "cf7", **detail}, "https://example.com/contact/?a=1")
     expected = _expected(CF7)
     # CF7 puts no title in the page: the browser shape has no name
     assert result == FormFacts(form_name=None, form_id=expected.form_id, plugin="cf7",
@@ -121,7 +121,7 @@ def test_cf7_browser_mailsent_detail():
 def test_cf7_browser_with_title_from_our_wordpress_plugin():
     detail = cf7_event("wpcf7mailsent")["sample_detail"]
     title = CF7["server_objects"]["WPCF7_ContactForm"]["title()"]
-    result = normalize_form({"plugin": "cf7", "title": title, **detail}, "/contact/")
+    result = form_facts({"plugin": "cf7", "title": title, **detail}, "/contact/")
     assert result == _expected(CF7)
     assert_no_typed_values(result)
 
@@ -129,7 +129,7 @@ def test_cf7_browser_with_title_from_our_wordpress_plugin():
 def test_cf7_submit_event_with_mail_sent_is_accepted():
     detail = cf7_event("wpcf7submit")["sample_detail"]
     assert detail["status"] == "mail_sent"
-    assert normalize_form({"plugin": "cf7", **detail}, "/contact/").form_id == "123"
+    assert form_facts({"plugin": "cf7", **detail}, "/contact/").form_id == "123"
 
 
 @pytest.mark.parametrize("name", [e["name"] for e in CF7["dom_events"]["events"]
@@ -138,7 +138,7 @@ def test_cf7_submit_event_with_mail_sent_is_accepted():
 def test_cf7_unsuccessful_statuses_are_refused(name):
     detail = cf7_event(name)["sample_detail"]
     with pytest.raises(InvalidInput) as e:
-        normalize_form({"plugin": "cf7", **detail}, "/contact/")
+        form_facts({"plugin": "cf7", **detail}, "/contact/")
     assert e.value.field == "form.status" and e.value.status == 400
     assert "Jane" not in e.value.message
 
@@ -150,33 +150,33 @@ def test_cf7_failure_statuses_from_the_fixture_are_all_refused():
     for status in statuses:
         payload = {"plugin": "cf7", "contactFormId": 123, "status": status}
         if status == "mail_sent":
-            assert normalize_form(payload, "/").form_id == "123"
+            assert form_facts(payload, "/").form_id == "123"
         else:
             with pytest.raises(InvalidInput):
-                normalize_form(payload, "/")
+                form_facts(payload, "/")
 
 
 def test_cf7_api_response_status_counts_when_status_is_absent():
     detail = copy.deepcopy(cf7_event("wpcf7mailfailed")["sample_detail"])
     del detail["status"]
     with pytest.raises(InvalidInput) as e:
-        normalize_form({"plugin": "cf7", **detail}, "/")
+        form_facts({"plugin": "cf7", **detail}, "/")
     assert e.value.field == "form.status"
     ok = copy.deepcopy(cf7_event("wpcf7mailsent")["sample_detail"])
     del ok["status"]
-    assert normalize_form({"plugin": "cf7", **ok}, "/").form_id == "123"
+    assert form_facts({"plugin": "cf7", **ok}, "/").form_id == "123"
 
 
 def test_cf7_observed_real_detail_from_readme():
     readme = (FIXTURES / "README.md").read_text()
     observed = json.loads(readme.split("```json", 1)[1].split("```", 1)[0], parse_float=Decimal)
-    result = normalize_form({"plugin": "cf7", **observed}, "/contact/")
+    result = form_facts({"plugin": "cf7", **observed}, "/contact/")
     assert result == FormFacts(None, "4", "cf7", "/contact/")
 
 
 def test_cf7_wordpress_hook_shape():
     obj = CF7["server_objects"]["WPCF7_ContactForm"]
-    result = normalize_form({"plugin": "cf7", "id": obj["id()"], "title": obj["title()"]},
+    result = form_facts({"plugin": "cf7", "id": obj["id()"], "title": obj["title()"]},
                             "/contact/")
     assert result == _expected(CF7)
 
@@ -192,13 +192,13 @@ def test_wpforms_browser_shape_from_markup():
     page = markup("wpforms.form.html")
     form_id = page.forms[0]["data-formid"]
     assert form_id == "123"
-    result = normalize_form({"plugin": "wpforms", "formId": form_id, "title": page.titles[0]},
+    result = form_facts({"plugin": "wpforms", "formId": form_id, "title": page.titles[0]},
                             "https://example.com/contact/")
     assert result == _expected(WPFORMS)
 
 
 def test_wpforms_browser_shape_without_title():
-    result = normalize_form({"plugin": "wpforms", "formId": 123}, "/contact/")
+    result = form_facts({"plugin": "wpforms", "formId": 123}, "/contact/")
     assert result == FormFacts(None, "123", "wpforms", "/contact/")
 
 
@@ -207,7 +207,7 @@ def test_wpforms_wordpress_hook_shape_drops_fields():
     payload = {"plugin": "wpforms", "id": args["form_data"]["id"],
                "title": args["form_data"]["settings"]["form_title"],
                "fields": args["fields"], "entry": args["entry"]}
-    result = normalize_form(payload, "/contact/")
+    result = form_facts(payload, "/contact/")
     assert result == _expected(WPFORMS)
     assert_no_typed_values(result)
 
@@ -221,10 +221,10 @@ def test_gravity_browser_shapes():
     confirmation_form_id = events["gform_confirmation_loaded"]["sample_args"][0]
     render_form_id = events["gform/post_render"]["detail"]["formId"]
     for form_id in (confirmation_form_id, render_form_id, page.forms[0]["data-formid"]):
-        result = normalize_form({"plugin": "gravity", "formId": form_id,
+        result = form_facts({"plugin": "gravity", "formId": form_id,
                                  "title": page.titles[0]}, "/contact/")
         assert result == _expected(GRAVITY)
-    assert normalize_form({"plugin": "gravity", "formId": 1}, "/contact/") == FormFacts(
+    assert form_facts({"plugin": "gravity", "formId": 1}, "/contact/") == FormFacts(
         None, "1", "gravity", "/contact/")
 
 
@@ -232,7 +232,7 @@ def test_gravity_wordpress_hook_shape_drops_entry():
     args = GRAVITY["server_hooks"][0]["sample_args"]
     payload = {"plugin": "gravity", "id": args["form"]["id"], "title": args["form"]["title"],
                "entry": args["entry"], "form": args["form"]}
-    result = normalize_form(payload, "/contact/")
+    result = form_facts(payload, "/contact/")
     assert result == _expected(GRAVITY)
     assert_no_typed_values(result)
 
@@ -241,7 +241,7 @@ def test_gravity_spam_entry_is_refused():
     args = GRAVITY["server_hooks"][0]["sample_args"]
     entry = {**args["entry"], "status": "spam"}
     with pytest.raises(InvalidInput) as e:
-        normalize_form({"plugin": "gravity", "id": 1, "entry": entry}, "/contact/")
+        form_facts({"plugin": "gravity", "id": 1, "entry": entry}, "/contact/")
     assert e.value.field == "form.entry.status"
 
 
@@ -249,7 +249,7 @@ def test_gravity_spam_entry_is_refused():
 
 def test_html_form_attributes_from_markup():
     attrs = markup("native.form.html").forms[0]
-    result = normalize_form({"plugin": "html", "name": attrs["name"], "id": attrs["id"]},
+    result = form_facts({"plugin": "html", "name": attrs["name"], "id": attrs["id"]},
                             "/newsletter/")
     assert result == _expected(NATIVE)
 
@@ -262,7 +262,7 @@ def test_html_form_attributes_from_markup():
     ({"name": "", "id": ""}, (None, None)),
 ])
 def test_html_fallbacks(attrs, expected):
-    result = normalize_form({"plugin": "html", **attrs}, "/p")
+    result = form_facts({"plugin": "html", **attrs}, "/p")
     assert (result.form_name, result.form_id) == expected
 
 
@@ -294,30 +294,30 @@ def test_html_fallbacks(attrs, expected):
 ])
 def test_wrong_shapes_are_refused(form, field):
     with pytest.raises(InvalidInput) as e:
-        normalize_form(form, "/")
+        form_facts(form, "/")
     assert e.value.field == field and e.value.status == 400
 
 
 def test_browser_key_wins_and_extra_keys_are_ignored():
-    result = normalize_form({"plugin": "wpforms", "formId": "7", "id": "8", "extra": {"a": 1},
+    result = form_facts({"plugin": "wpforms", "formId": "7", "id": "8", "extra": {"a": 1},
                              "formData": {"secret": "typed"}}, "/x")
     assert result == FormFacts(None, "7", "wpforms", "/x")
     assert "typed" not in repr(result)
 
 
 def test_names_are_collapsed_and_truncated():
-    result = normalize_form({"plugin": "wpforms", "formId": 1, "title": "  Simple \n Form "}, "/")
+    result = form_facts({"plugin": "wpforms", "formId": 1, "title": "  Simple \n Form "}, "/")
     assert result.form_name == "Simple Form"
-    long = normalize_form({"plugin": "gravity", "formId": 1, "title": "T" * 1000}, "/")
+    long = form_facts({"plugin": "gravity", "formId": 1, "title": "T" * 1000}, "/")
     assert long.form_name == "T" * MAX_FORM_NAME
-    blank = normalize_form({"plugin": "gravity", "formId": 1, "title": "   "}, "/")
+    blank = form_facts({"plugin": "gravity", "formId": 1, "title": "   "}, "/")
     assert blank.form_name is None
 
 
 def test_result_is_frozen_and_page_url_is_a_path():
-    result = normalize_form({"plugin": "gravity", "formId": 1}, "https://e.com/a/b?x=1#y")
+    result = form_facts({"plugin": "gravity", "formId": 1}, "https://e.com/a/b?x=1#y")
     assert result.page_url == "/a/b"
-    assert normalize_form({"plugin": "gravity", "formId": 1}, None).page_url is None
+    assert form_facts({"plugin": "gravity", "formId": 1}, None).page_url is None
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.form_id = "2"  # type: ignore[misc]
 
@@ -325,19 +325,19 @@ def test_result_is_frozen_and_page_url_is_a_path():
 # --------------------------------------------------------------------------- every fixture file
 
 # Each fixture file's content, read by the shapes a tracker or our WordPress plugin sends:
-# (what normalize_form makes of it, what the fixtures say it must be). The plugin codes come from
+# (what form_facts makes of it, what the fixtures say it must be). The plugin codes come from
 # the fixtures' `normalized_plugin`, the ids and titles from the samples and markup themselves, so
 # editing any of them, or adding a file no reader knows, turns this red.
 
 def _cf7_events() -> list[tuple[FormFacts, FormFacts]]:
     expected, plugin = _expected(CF7), CF7["normalized_plugin"]
     obj = CF7["server_objects"]["WPCF7_ContactForm"]
-    readings = [(normalize_form({"plugin": plugin, "id": obj["id()"], "title": obj["title()"]},
+    readings = [(form_facts({"plugin": plugin, "id": obj["id()"], "title": obj["title()"]},
                                 expected.page_url), expected)]
     successes = [e["sample_detail"] for e in CF7["dom_events"]["events"]
                  if e.get("api_status") == "mail_sent"]
     assert successes
-    readings += [(normalize_form({"plugin": plugin, **detail}, expected.page_url),
+    readings += [(form_facts({"plugin": plugin, **detail}, expected.page_url),
                   dataclasses.replace(expected, form_name=None)) for detail in successes]
     return readings
 
@@ -348,19 +348,19 @@ def _wpforms_events() -> list[tuple[FormFacts, FormFacts]]:
                "title": args["form_data"]["settings"]["form_title"],
                "fields": args["fields"], "entry": args["entry"]}
     page = WPFORMS["markup"]["hidden_inputs"]["page_url"]
-    return [(normalize_form(payload, page), _expected(WPFORMS))]
+    return [(form_facts(payload, page), _expected(WPFORMS))]
 
 
 def _gravity_events() -> list[tuple[FormFacts, FormFacts]]:
     expected, plugin = _expected(GRAVITY), GRAVITY["normalized_plugin"]
     form = GRAVITY["server_hooks"][0]["sample_args"]["form"]
-    readings = [(normalize_form({"plugin": plugin, "id": form["id"], "title": form["title"]},
+    readings = [(form_facts({"plugin": plugin, "id": form["id"], "title": form["title"]},
                                 expected.page_url), expected)]
     browser_ids = [e["sample_args"][0] for e in GRAVITY["dom_events"] if "sample_args" in e]
     browser_ids += [e["detail"]["formId"] for e in GRAVITY["dom_events"]
                     if "formId" in (e.get("detail") or {})]
     assert len(browser_ids) == 5
-    readings += [(normalize_form({"plugin": plugin, "formId": form_id}, expected.page_url),
+    readings += [(form_facts({"plugin": plugin, "formId": form_id}, expected.page_url),
                   dataclasses.replace(expected, form_name=None)) for form_id in browser_ids]
     return readings
 
@@ -368,7 +368,7 @@ def _gravity_events() -> list[tuple[FormFacts, FormFacts]]:
 def _native_events() -> list[tuple[FormFacts, FormFacts]]:
     expected, form = _expected(NATIVE), NATIVE["markup"]["form"]
     payload = {"plugin": NATIVE["normalized_plugin"], "name": form["name"], "id": form["id"]}
-    return [(normalize_form(payload, expected.page_url), expected)]
+    return [(form_facts(payload, expected.page_url), expected)]
 
 
 def _markup_reading(name: str, fixture: dict, form_id: str) -> list[tuple[FormFacts, FormFacts]]:
@@ -382,14 +382,14 @@ def _markup_reading(name: str, fixture: dict, form_id: str) -> list[tuple[FormFa
         expected = dataclasses.replace(expected, form_name=None)
     if fixture is CF7:
         payload["contactFormId"] = payload.pop("formId")
-    return [(normalize_form(payload, page.forms[0]["action"]), expected)]
+    return [(form_facts(payload, page.forms[0]["action"]), expected)]
 
 
 def _native_markup() -> list[tuple[FormFacts, FormFacts]]:
     attrs = markup("native.form.html").forms[0]
     expected = _expected(NATIVE)
     payload = {"plugin": NATIVE["normalized_plugin"], "name": attrs["name"], "id": attrs["id"]}
-    return [(normalize_form(payload, expected.page_url), expected)]
+    return [(form_facts(payload, expected.page_url), expected)]
 
 
 def _readme() -> list[tuple[FormFacts, FormFacts]]:
@@ -397,7 +397,7 @@ def _readme() -> list[tuple[FormFacts, FormFacts]]:
     observed = json.loads(readme.split("```json", 1)[1].split("```", 1)[0], parse_float=Decimal)
     response = observed["apiResponse"]
     assert response["status"] == "mail_sent"
-    return [(normalize_form({"plugin": "cf7", **observed}, "/contact/"),
+    return [(form_facts({"plugin": "cf7", **observed}, "/contact/"),
              FormFacts(None, str(response["contact_form_id"]), "cf7", "/contact/"))]
 
 

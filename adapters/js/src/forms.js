@@ -38,13 +38,16 @@ export const htmlForm = (form) => ({ plugin: 'html', name: attr(form, 'name'), i
  * Listens for every plugin's success signal and emits {type:'form', form} once per submission;
  * a Gravity Forms confirmation once per form id per page view (reset() starts a page view).
  */
-export function watchForms(win, emit) {
+export function watchForms(win, emit, sources) {
   const doc = win.document;
   const byId = (id) => doc.getElementById(id);
   const jqs = [];
   const titles = {};
   let seen = {};
-  const send = (form) => emit({ type: 'form', form });
+  // data-forms (absent: every source): a source left out is still watched (its forms are not
+  // plain HTML forms), never sent
+  const send = (form) =>
+    (sources == null || sources.split(' ').indexOf(form.plugin) >= 0) && emit({ type: 'form', form });
 
   // Gravity Forms titles are only in the DOM while the form is: remember them before a
   // confirmation replaces the wrapper (iframe mode).

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cf7Form, htmlForm, ownedByPlugin, wpformsForm } from '../src/forms.js';
+import { cf7Form, htmlForm, ownedByPlugin, watchForms, wpformsForm } from '../src/forms.js';
 import { el } from './fake-dom.js';
 
 // Contact Form 7's wpcf7mailsent detail, as in tests/fixtures/forms/cf7.events.json
@@ -96,4 +96,40 @@ test('wpforms: the AJAX answer form_id when the form has no data-formid', () => 
 test('html: the name and id attributes', () => {
   assert.deepEqual(htmlForm(native()), { plugin: 'html', name: 'newsletter', id: 'signup' });
   assert.deepEqual(htmlForm(el('form', {})), { plugin: 'html', name: null, id: null });
+});
+
+test('data-forms: a left-out source is not sent, and its forms are not plain HTML forms', () => {
+  const handlers = {};
+  const doc = {
+    addEventListener: (type, fn) => (handlers[type] = fn),
+    querySelectorAll: () => [],
+    getElementById: () => null,
+  };
+  const sent = [];
+  watchForms({ document: doc, addEventListener() {} }, (e) => sent.push(e.form.plugin), 'html');
+  handlers.wpcf7mailsent({ detail: { contactFormId: 5 } });
+  handlers.submit({ target: el('form', { class: 'wpcf7-form' }) });
+  assert.deepEqual(sent, []);
+  handlers.submit({ target: el('form', { name: 'newsletter' }) });
+  assert.deepEqual(sent, ['html']);
+});
+
+test('data-forms: the sources listed are sent, all of them when the attribute is absent', () => {
+  const sentWith = (sources) => {
+    const handlers = {};
+    const doc = {
+      addEventListener: (type, fn) => (handlers[type] = fn),
+      querySelectorAll: () => [],
+      getElementById: () => null,
+    };
+    const sent = [];
+    watchForms({ document: doc, addEventListener() {} }, (e) => sent.push(e.form.plugin), sources);
+    handlers.wpcf7mailsent({ detail: { contactFormId: 5 } });
+    handlers.submit({ target: el('form', { name: 'newsletter' }) });
+    return sent;
+  };
+  assert.deepEqual(sentWith(null), ['cf7', 'html']);
+  assert.deepEqual(sentWith('gravity cf7'), ['cf7']);
+  assert.deepEqual(sentWith('typeform html'), ['html']);
+  assert.deepEqual(sentWith(''), []);
 });

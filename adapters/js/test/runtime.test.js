@@ -19,6 +19,7 @@ test('config: data-site, data-api, data-allow-automation', () => {
     site: 'example.com',
     endpoint: 'https://in.example.org/collect',
     automation: true,
+    forms: null,
   });
 });
 
@@ -28,9 +29,14 @@ test("config: the endpoint defaults to the script's own origin; the site to the 
     site: 'example.com',
     endpoint: 'https://stats.example.org:8443/api/event',
     automation: false,
+    forms: null,
   });
   assert.equal(readConfig(el('script', { src: '/js/goalpost.js' }), loc).endpoint, 'https://example.com/api/event');
   assert.equal(readConfig(null, loc).endpoint, 'https://example.com/api/event');
+});
+
+test('config: data-forms is read as written (forms.js picks the sources from it)', () => {
+  assert.equal(readConfig(el('script', { 'data-forms': 'gravity cf7' }), loc).forms, 'gravity cf7');
 });
 
 function fakeWin({ ignore, webdriver, beacon = true, beaconResult = true } = {}) {

@@ -62,13 +62,10 @@ async def test_site_key_sees_only_its_site(as_token, site, other_site, site_key)
 
 async def test_objects_of_another_site_are_not_found(admin, as_token, site, other_site, site_key):
     foreign_goal = await create_goal(admin, other_site.id, "Foreign")
-    foreign_key = (await admin("mutation($s: ID!) { createApiKey(siteId: $s) { apiKey { id } } }",
-                               s=str(other_site.id)))["createApiKey"]["apiKey"]["id"]
     api = as_token(site_key)
     for query, id_ in (
             ('mutation($id: ID!) { updateGoal(id: $id, input: {name: "x"}) { id } }', foreign_goal["id"]),
             ("mutation($id: ID!) { deleteGoal(id: $id) }", foreign_goal["id"]),
-            ("mutation($id: ID!) { revokeApiKey(id: $id) { id } }", foreign_key),
             ("mutation($id: ID!) { deleteGoal(id: $id) }", str(uuid.uuid4()))):
         assert await api.code(query, id=id_) == "NOT_FOUND"
     # nothing happened to them
@@ -79,18 +76,27 @@ async def test_objects_of_another_site_are_not_found(admin, as_token, site, othe
                           " { id } }", s=str(site.id), g=[foreign_goal["id"]]) == "BAD_USER_INPUT"
 
 
-async def test_site_key_manages_its_own_keys_and_goals(as_token, site, site_key):
+KEYS = "query($s: ID!) { site(id: $s) { apiKeys { id revokedAt } } }"
+
+
+async def test_site_key_manages_goals_but_not_keys(admin, as_token, site, other_site, site_key):
+    """Contract §4: only the admin creates and revokes keys, so a leaked key can't mint a
+    successor that outlives its revocation, nor revoke the owner's keys."""
     api = as_token(site_key)
-    created = (await api('mutation($s: ID!) { createApiKey(siteId: $s, label: "ci") '
-                         '{ secret apiKey { id label createdAt revokedAt site { id } } } }',
-                         s=str(site.id)))["createApiKey"]
-    assert created["apiKey"]["label"] == "ci" and created["apiKey"]["revokedAt"] is None
-    assert created["apiKey"]["site"]["id"] == str(site.id)
-    assert created["secret"].startswith("gp_")
     goal = await create_goal(api, site.id, "Signup")
     assert goal["priority"] == 1
-    second = as_token(created["secret"])
-    assert (await second(SITES))["sites"][0]["id"] == str(site.id)
+    before = (await admin(KEYS, s=str(site.id)))["site"]["apiKeys"]
+    assert await api.code('mutation($s: ID!) { createApiKey(siteId: $s, label: "ci") '
+                          '{ secret } }', s=str(site.id)) == "FORBIDDEN"
+    for key in before:
+        assert await api.code("mutation($id: ID!) { revokeApiKey(id: $id) { id } }",
+                              id=key["id"]) == "FORBIDDEN"
+    foreign = (await admin("mutation($s: ID!) { createApiKey(siteId: $s) { apiKey { id } } }",
+                           s=str(other_site.id)))["createApiKey"]["apiKey"]["id"]
+    assert await api.code("mutation($id: ID!) { revokeApiKey(id: $id) { id } }",
+                          id=foreign) == "FORBIDDEN"
+    assert (await admin(KEYS, s=str(site.id)))["site"]["apiKeys"] == before
+    assert (await api(SITES))["sites"][0]["id"] == str(site.id)
 
 
 async def test_revoked_key_is_refused_at_once(admin, as_token, site, site_key):
@@ -100,8 +106,8 @@ async def test_revoked_key_is_refused_at_once(admin, as_token, site, site_key):
                          s=str(site.id))
     victim = as_token(listed["createApiKey"]["secret"])
     assert (await victim(SITES))["sites"]
-    revoked = (await api("mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }",
-                         id=listed["createApiKey"]["apiKey"]["id"]))["revokeApiKey"]
+    revoked = (await admin("mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }",
+                           id=listed["createApiKey"]["apiKey"]["id"]))["revokeApiKey"]
     assert revoked["revokedAt"] is not None
     assert await victim.code(SITES) == "UNAUTHENTICATED"
     assert (await api(SITES))["sites"]  # the other key of the site still works

@@ -77,3 +77,10 @@ def test_schema_has_everything_the_contract_names():
         elif isinstance(theirs, GraphQLInputObjectType):
             _check_args(name, theirs.fields, mine.fields, problems)
     assert not problems, "\n".join(problems)
+
+
+def test_stats_take_the_filters_of_section_8():
+    ours = build_schema(sdl())
+    for field in ("kpis", "goalStats", "timeseries"):
+        arg = ours.query_type.fields[field].args.get("filters")
+        assert arg is not None and str(arg.type) == "[StatsFilter!]", field

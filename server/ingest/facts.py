@@ -7,7 +7,9 @@ from urllib.parse import urlsplit
 
 from server.errors import InvalidInput
 
-__all__ = ["path_of", "click_facts", "domain_of", "asin_of", "visible_text"]
+__all__ = ["path_of", "click_facts", "domain_of", "asin_of", "visible_text", "MAX_HOST"]
+
+MAX_HOST = 253  # the longest DNS name, and the width of events.click_domain
 
 
 def path_of(url: str | None) -> str | None:

@@ -1,11 +1,11 @@
-"""URL / click normalisation helpers. Pure."""
+"""The pure helpers that turn URLs and click texts into the facts goals match. Pure."""
 
 from __future__ import annotations
 
 import pytest
 
 from server.errors import InvalidInput
-from server.ingest.normalize import asin_of, click_facts, domain_of, path_of, visible_text
+from server.ingest.facts import asin_of, click_facts, domain_of, path_of, visible_text
 
 
 @pytest.mark.parametrize("url,expected", [

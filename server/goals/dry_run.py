@@ -1,5 +1,5 @@
 """testEvent: an event as POST /api/event would carry it, through ingestion's own field checks
-(`put_fields`), normalisation (`normalize`) and goal matcher, without storing anything.
+(`put_fields`), the facts goals match (`put_facts`) and goal matcher, without storing anything.
 
 The caller passes the goals as read from the database for this request (not from any process
 cache), so the answer reflects the goals as they are now.
@@ -13,7 +13,7 @@ from server.goals.matching import GoalMatcher
 from server.goals.model import Goal, MatchResult
 from server.ingest.event import Event, RequestInfo
 from server.ingest.parse import put_fields
-from server.ingest.pipeline import normalize
+from server.ingest.pipeline import put_facts
 
 
 def event_facts(fields: dict[str, Any], *, max_props_bytes: int):
@@ -22,7 +22,7 @@ def event_facts(fields: dict[str, Any], *, max_props_bytes: int):
     data = {k: v for k, v in fields.items() if v is not None}
     event = Event(RequestInfo(client_ip="", user_agent=""))
     put_fields(event, data, max_props_bytes=max_props_bytes)
-    normalize(None, event)  # the step ignores its context
+    put_facts(None, event)  # the step ignores its context
     return event.facts
 
 

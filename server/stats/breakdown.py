@@ -1,0 +1,286 @@
+"""Breakdowns and filters by attribution (contract §8), over a half-open range [start, end).
+
+Dimensions: the session's attribution (SOURCE, UTM_*, ENTRY_PAGE, BROWSER, OS, DEVICE: fixed by
+its first event, server/ingest/attribution.py) and PAGE (the path of an event).
+
+* A filter on a session dimension selects the events of the sessions with that value (`value`
+  None: the sessions without one); a PAGE filter selects the events whose path is that value,
+  and its visitors are the visitors with a pageview of that path. Several filters all hold.
+* Per breakdown row: `visitors` - distinct visitors with an event in the range in that group (as
+  in kpis); `conversions` - the group's events that recorded the goal (`goal_id`), or any goal
+  counting as a conversion (without it); `revenue` - the revenue of those events, per currency.
+  PAGE rows: visitors with a pageview of that path, conversions and revenue of the goal events
+  whose page was that path. Rows come most visitors first, then by value (the null row last
+  among equals).
+
+Everything is exact (count(DISTINCT) and integer sums). Visitors of session dimensions are
+counted on the sessions table: a session with its first and last event inside the range has an
+event in it; only sessions crossing an end of the range are checked against their events.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from collections import defaultdict
+
+from sqlalchemy import and_, case, exists, func, or_, select
+
+from server.db.engine import Database
+from server.db.models import events, sessions
+from server.errors import InvalidInput
+from server.stats import dimension_rollups, rollups
+from server.stats.kpis import GoalStats, Kpis, Money, money_totals
+from server.stats.ranges import Range
+
+# Dimension -> its sessions column; PAGE is the event's path
+SESSION_DIMENSIONS = {
+    "SOURCE": "source", "UTM_SOURCE": "utm_source", "UTM_MEDIUM": "utm_medium",
+    "UTM_CAMPAIGN": "utm_campaign", "UTM_TERM": "utm_term", "UTM_CONTENT": "utm_content",
+    "ENTRY_PAGE": "entry_path", "BROWSER": "browser", "OS": "os", "DEVICE": "device",
+}
+PAGE = "PAGE"
+DIMENSIONS = ("SOURCE", "UTM_SOURCE", "UTM_MEDIUM", "UTM_CAMPAIGN", "UTM_TERM", "UTM_CONTENT",
+              "ENTRY_PAGE", PAGE, "BROWSER", "OS", "DEVICE")
+DEFAULT_ROWS = 20
+MAX_ROWS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    dimension: str
+    value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    value: str | None
+    visitors: int
+    conversions: int
+    revenue: list[Money] = field(default_factory=list)
+
+    @property
+    def conversion_rate(self) -> float:
+        return self.conversions / self.visitors * 100 if self.visitors else 0.0
+
+
+def _equals(column, value: str | None):
+    return column.is_(None) if value is None else column == value
+
+
+class Scope:
+    """The events (and sessions) that a site, a range and filters select."""
+
+    def __init__(self, site_id: uuid.UUID, r: Range, filters: tuple[Filter, ...] | list = ()):
+        for f in filters:
+            if f.dimension not in DIMENSIONS:
+                raise InvalidInput(f"unknown dimension {f.dimension!r}", field="filters")
+        self.site_id, self.range = site_id, r
+        self.session = [_equals(sessions.c[SESSION_DIMENSIONS[f.dimension]], f.value)
+                        for f in filters if f.dimension != PAGE]
+        self.pages = [f.value for f in filters if f.dimension == PAGE]
+
+    def joins_sessions(self, by: str | None = None) -> bool:
+        return bool(self.session) or (by is not None and by != PAGE)
+
+    def source(self, by: str | None = None):
+        if not self.joins_sessions(by):
+            return events
+        return events.join(sessions, and_(sessions.c.site_id == events.c.site_id,
+                                          sessions.c.id == events.c.session_id))
+
+    def events_where(self, by: str | None = None,
+                     ranges: list[tuple[int, int]] | None = None) -> list:
+        """`ranges`: parts of the range instead of all of it."""
+        parts = [(self.range.start, self.range.end)] if ranges is None else ranges
+        when = [(events.c.occurred_at >= a) & (events.c.occurred_at < b) for a, b in parts]
+        where = [events.c.site_id == self.site_id, when[0] if len(when) == 1 else or_(*when),
+                 *self.session, *(_equals(events.c.path, page) for page in self.pages)]
+        if self.joins_sessions(by):
+            where.append(sessions.c.site_id == self.site_id)
+        return where
+
+    def visitors_by_events(self) -> bool:
+        """With a PAGE filter the visitors are those of its pageviews: counted on events."""
+        return bool(self.pages)
+
+    def sessions_where(self) -> list:
+        """Sessions in scope with at least one event in the range."""
+        r = self.range
+        inside = and_(sessions.c.started_at >= r.start, sessions.c.last_seen_at < r.end)
+        has_event = exists().where(events.c.site_id == sessions.c.site_id,
+                                   events.c.session_id == sessions.c.id,
+                                   events.c.occurred_at >= r.start, events.c.occurred_at < r.end)
+        return [sessions.c.site_id == self.site_id, sessions.c.last_seen_at >= r.start,
+                sessions.c.started_at < r.end, *self.session, or_(inside, has_event)]
+
+
+def dimension_column(by: str):
+    return events.c.path if by == PAGE else sessions.c[SESSION_DIMENSIONS[by]]
+
+
+# conversions and revenue: the events of the partial index ix_events_site_id_occurred_at_money,
+# written as its predicate so that both databases use it
+MONEY = or_(events.c.is_conversion, events.c.revenue_currency.is_not(None))
+
+
+def counted(goal_id: uuid.UUID | None):
+    """The events a breakdown counts as conversions."""
+    if goal_id is not None:
+        return events.c.goal_id == goal_id
+    return and_(MONEY, events.c.is_conversion)
+
+
+async def _rollup_split(db: Database, conn, site_id: uuid.UUID, r: Range):
+    """(whole covered hours or None, the raw rest) of a range, the hours built."""
+    rolled, raw = rollups.split(r.start, r.end, await rollups.coverage(conn, site_id))
+    if rolled is not None:
+        await dimension_rollups.ensure(db, conn, site_id, *rolled)
+    return rolled, raw
+
+
+async def breakdown(db: Database, *, site_id: uuid.UUID, by: str, range: Range,
+                    goal_id: uuid.UUID | None = None, filters: tuple[Filter, ...] = (),
+                    first: int | None = DEFAULT_ROWS) -> list[Row]:
+    first = DEFAULT_ROWS if first is None else first
+    if by not in DIMENSIONS:
+        raise InvalidInput(f"unknown dimension {by!r}", field="by")
+    if first < 0 or first > MAX_ROWS:
+        raise InvalidInput(f"first must be between 0 and {MAX_ROWS}", field="first")
+    scope = Scope(site_id, range, filters)
+    column = dimension_column(by)
+    conversions: dict[str | None, int] = defaultdict(int)
+    money: dict[str | None, list] = defaultdict(list)
+    async with db.read.connect() as conn:
+        rolled, raw = None, None
+        if by in dimension_rollups.ROLLED and not filters:
+            rolled, raw = await _rollup_split(db, conn, site_id, range)
+        if rolled is None:
+            seen = await _visitors_by_value(conn, scope, by, column)
+        else:
+            extra: dict[str | None, list[str]] = defaultdict(list)
+            if raw:
+                for value, visitor in await conn.execute(
+                        select(column, events.c.visitor_id).distinct()
+                        .select_from(scope.source(by)).where(*scope.events_where(by, raw))):
+                    extra[value].append(visitor)
+            blobs, _ = await dimension_rollups.sketches(conn, site_id, by, *rolled)
+            seen = {value: rollups.estimate(rollups.merged(blobs.get(value, ()),
+                                                           extra.get(value, ())))
+                    for value in blobs.keys() | extra.keys()}
+            counts, converted_money, _ = await dimension_rollups.counters(
+                conn, site_id, by, *rolled, goal_id=goal_id)
+            for value, n in counts.items():
+                conversions[value] += n
+            for value, pairs in converted_money.items():
+                money[value] += pairs
+        if rolled is None or raw:
+            # the goal events of the range, or of its raw parts when the rest is rolled up
+            for value, currency, n, micros in await conn.execute(
+                    select(column, events.c.revenue_currency, func.count(),
+                           func.sum(events.c.revenue_micros))
+                    .select_from(scope.source(by))
+                    .where(*scope.events_where(by, raw), counted(goal_id))
+                    .group_by(column, events.c.revenue_currency)):
+                conversions[value] += int(n)
+                if currency is not None:
+                    money[value].append((currency, micros))
+    rows = [Row(value, seen.get(value, 0), conversions.get(value, 0),
+                money_totals(money.get(value, [])))
+            for value in seen.keys() | conversions.keys()]
+    rows.sort(key=lambda row: (-row.visitors, row.value is None, row.value or ""))
+    return rows[:first]
+
+
+async def _visitors_by_value(conn, scope: Scope, by: str, column) -> dict[str | None, int]:
+    if by == PAGE or scope.visitors_by_events():
+        query = (select(column, func.count(events.c.visitor_id.distinct()))
+                 .select_from(scope.source(by))
+                 .where(*scope.events_where(by), events.c.type == "pageview")
+                 .group_by(column))
+    else:
+        query = (select(column, func.count(sessions.c.visitor_id.distinct()))
+                 .where(*scope.sessions_where()).group_by(column))
+    return {value: int(n) for value, n in await conn.execute(query)}
+
+
+async def filtered_kpis(db: Database, *, site_id: uuid.UUID, range: Range,
+                        filters: tuple[Filter, ...]) -> Kpis:
+    """kpis over the filters' events, with the same definitions. One filter on a rolled-up
+    dimension reads the covered whole hours from server/stats/dimension_rollups.py (visitors
+    then estimated as kpis' are; counts and money exact); anything else reads the events."""
+    scope = Scope(site_id, range, filters)
+    pageview = events.c.type == "pageview"
+    started = [sessions.c.site_id == site_id, sessions.c.started_at >= range.start,
+               sessions.c.started_at < range.end, *scope.session]
+    for page in scope.pages:
+        started.append(exists().where(events.c.site_id == sessions.c.site_id,
+                                      events.c.session_id == sessions.c.id,
+                                      pageview, _equals(events.c.path, page)))
+    visitors = pageviews = conversions = 0
+    revenue: list = []
+    async with db.read.connect() as conn:
+        rolled, raw = None, [(range.start, range.end)]
+        if len(filters) == 1 and filters[0].dimension in dimension_rollups.ROLLED:
+            rolled, raw = await _rollup_split(db, conn, site_id, range)
+        if raw:
+            pageviews = int((await conn.execute(
+                select(func.count()).select_from(scope.source())
+                .where(*scope.events_where(ranges=raw), pageview))).scalar_one())
+            for currency, converted, micros in await conn.execute(
+                    select(events.c.revenue_currency,
+                           func.sum(case((events.c.is_conversion, 1), else_=0)),
+                           func.sum(events.c.revenue_micros))
+                    .select_from(scope.source()).where(*scope.events_where(ranges=raw), MONEY)
+                    .group_by(events.c.revenue_currency)):
+                conversions += int(converted or 0)
+                if currency is not None:
+                    revenue.append((currency, micros))
+        if rolled is not None:
+            dimension, value = filters[0].dimension, filters[0].value
+            extra = list((await conn.execute(
+                select(events.c.visitor_id).distinct().select_from(scope.source())
+                .where(*scope.events_where(ranges=raw))))
+                .scalars()) if raw else []
+            blobs, views = await dimension_rollups.sketches(conn, site_id, dimension, *rolled,
+                                                            value=value)
+            visitors = rollups.estimate(rollups.merged(blobs.get(value, ()), extra))
+            pageviews += views.get(value, 0)
+            counts, _, all_money = await dimension_rollups.counters(
+                conn, site_id, dimension, *rolled, value=value)
+            conversions += counts.get(value, 0)
+            revenue += all_money.get(value, [])
+        elif scope.visitors_by_events():
+            visitors = int((await conn.execute(
+                select(func.count(events.c.visitor_id.distinct())).select_from(scope.source())
+                .where(*scope.events_where(), pageview))).scalar_one())
+        else:
+            visitors = int((await conn.execute(
+                select(func.count(sessions.c.visitor_id.distinct()))
+                .where(*scope.sessions_where()))).scalar_one())
+        n_sessions = int((await conn.execute(
+            select(func.count()).select_from(sessions).where(*started))).scalar_one())
+    return Kpis(visitors=visitors, sessions=n_sessions, pageviews=pageviews,
+                conversions=conversions, revenue=money_totals(revenue))
+
+
+async def filtered_goal_stats(db: Database, *, site_id: uuid.UUID, range: Range, goals: list,
+                              filters: tuple[Filter, ...]) -> list[GoalStats]:
+    """goalStats over the filters' events, exact."""
+    scope = Scope(site_id, range, filters)
+    where = [*scope.events_where(), events.c.goal_id.is_not(None)]
+    counts = (select(events.c.goal_id, func.count(), func.count(events.c.visitor_id.distinct()))
+              .select_from(scope.source()).where(*where).group_by(events.c.goal_id))
+    revenue = (select(events.c.goal_id, events.c.revenue_currency,
+                      func.sum(events.c.revenue_micros))
+               .select_from(scope.source())
+               .where(*where, events.c.revenue_currency.is_not(None))
+               .group_by(events.c.goal_id, events.c.revenue_currency))
+    async with db.read.connect() as conn:
+        found = {goal: (int(n), int(v)) for goal, n, v in await conn.execute(counts)}
+        money: dict[uuid.UUID, list] = {}
+        for goal, currency, micros in await conn.execute(revenue):
+            money.setdefault(goal, []).append((currency, micros))
+    return [GoalStats(goal, *found.get(goal.id, (0, 0)), money_totals(money.get(goal.id, [])))
+            for goal in goals]
