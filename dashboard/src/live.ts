@@ -26,7 +26,7 @@ export function useLiveTick(siteId: string, subscribe: boolean): number {
         if (cancelled) return;
         const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`;
         const client = createClient({
-          url, lazy: false, retryAttempts: 3,
+          url, lazy: true, retryAttempts: 3,
           connectionParams: { Authorization: `Bearer ${currentToken()}` },
         });
         const unsubscribe = client.subscribe(
