@@ -10,7 +10,8 @@ setup(
     + ["server.migrations", "server.migrations.versions", "server.wordpress_plugin"],
     package_dir={"server.migrations": "alembic",
                  "server.wordpress_plugin": "adapters/wordpress/goalpost"},
-    package_data={"server": ["static/*", "ingest/data/*.json"],
+    package_data={"server": ["static/*", "static/app/*", "static/app/assets/*",
+                              "ingest/data/*.json"],
                   "server.migrations": ["script.py.mako"],
                   "server.wordpress_plugin": ["*.php", "readme.txt", "src/*.php"]},
 )

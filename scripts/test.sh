@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine and runs all of it:
 # the Python package with its test extras, Debian's Chromium, PHP, WordPress and MariaDB, the
-# tracker's npm dev dependencies and its node unit tests, then pytest (SQLite and PostgreSQL).
+# tracker's npm dev dependencies and its node unit tests, the dashboard's npm dependencies (its
+# browser tests inject axe-core from them), then pytest (SQLite and PostgreSQL).
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -23,5 +24,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 (cd adapters/js && npm ci --no-audit --no-fund --silent && node --test test/)
+(cd dashboard && npm ci --no-audit --no-fund --silent)
 
 python3 -m pytest "$@"

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from server.auth.keys import AdminTokens
+from server.dashboard import Dashboard
 from server.clock import US
 from server.db.engine import create_database
 from server.ingest import attribution
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/js/{name}", tracker_endpoint, methods=["GET", "HEAD"]),
         Route("/health", health_endpoint, methods=["GET"]),
+        *Dashboard(STATIC / "app").routes(),
         Route("/wordpress/goalpost.zip", plugin_zip_endpoint, methods=["GET", "HEAD"]),
     ]
     middleware = [Middleware(EventIngress)]

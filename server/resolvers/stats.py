@@ -70,16 +70,19 @@ async def goal_stats(info: strawberry.Info, site_id: strawberry.ID,
 async def timeseries(info: strawberry.Info, site_id: strawberry.ID,
                      range: DateRange | None = strawberry.UNSET,
                      interval: Interval = Interval.DAY,
-                     filters: Filters = strawberry.UNSET) -> list[TimeseriesBucket]:
+                     filters: Filters = strawberry.UNSET,
+                     goal_id: strawberry.ID | None = strawberry.UNSET) -> list[TimeseriesBucket]:
     """Visitors, conversions and revenue per day or hour of the site's time zone, empty
-    buckets included (at most 2000 buckets)."""
+    buckets included (at most 2000 buckets). With goalId: only the events that recorded that
+    goal (conversions: how many; visitors: who), as goalStats counts them."""
     db = info.context.db
     r = to_range(range)
     chosen = _filters(filters)
     site = await site_or_raise(info, site_id)
-    buckets = await timeseries_stats.timeseries(db, site_id=site.id, tz_name=site.timezone,
-                                                range=r, interval=interval.value,
-                                                filters=chosen)
+    goal = given(goal_id)
+    buckets = await timeseries_stats.timeseries(
+        db, site_id=site.id, tz_name=site.timezone, range=r, interval=interval.value,
+        filters=chosen, goal_id=None if goal is None else parse_gid(goal, "goalId"))
     return [TimeseriesBucket(start=b.start, end=b.end, visitors=b.visitors,
                              conversions=b.conversions, revenue=money_list(b.revenue))
             for b in buckets]

@@ -35,7 +35,7 @@ from server.schema.permissions import (
 )
 from server.schema.scalars import SCALAR_MAP
 from server.schema.sessions import SessionConnection
-from server.schema.sites import Site
+from server.schema.sites import Site, Viewer
 from server.schema.stats import (
     BreakdownRow,
     CohortComparison,
@@ -60,6 +60,7 @@ ADMIN = [IsAuthenticated, IsAdmin]
 
 @strawberry.type
 class Query:
+    viewer: Viewer = strawberry.field(resolver=site_resolvers.viewer, permission_classes=AUTH)
     sites: list[Site] = strawberry.field(resolver=site_resolvers.sites, permission_classes=AUTH)
     site: Site | None = strawberry.field(resolver=site_resolvers.site, permission_classes=SITE)
     goals: list[Goal] = strawberry.field(resolver=goal_resolvers.goals, permission_classes=SITE,
@@ -87,6 +88,8 @@ class Query:
 class Mutation:
     create_site: Site = strawberry.field(resolver=site_resolvers.create_site,
                                          permission_classes=ADMIN)
+    update_site: Site = strawberry.field(resolver=site_resolvers.update_site,
+                                         permission_classes=SITE)
     # admin only (contract §4): a leaked key must not mint keys that outlive its revocation
     create_api_key: CreatedApiKey = strawberry.field(resolver=key_resolvers.create_api_key,
                                                      permission_classes=ADMIN)

@@ -62,3 +62,11 @@ async def site_or_raise(info: strawberry.Info, raw, field: str = "siteId") -> Si
     if record is None:
         raise NotFound("no such site", field=field)
     return record
+
+
+@strawberry.type(description="Who the bearer token is: the admin, or one site's API key.")
+class Viewer:
+    admin: bool = strawberry.field(description="True for the admin token (every site, API keys, "
+                                               "new sites).")
+    site_id: strawberry.ID | None = strawberry.field(description="The site of a site API key; "
+                                                                 "null for the admin.")

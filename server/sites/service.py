@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from server.clock import now_us
 from server.db.engine import Database
 from server.db.models import sites
-from server.errors import InvalidInput
+from server.errors import InvalidInput, NotFound
 from server.ids import new_id
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -69,14 +69,19 @@ def validate_timezone(raw: str) -> str:
     return raw
 
 
+def validate_name(raw: str | None) -> str | None:
+    """A display name: trimmed; blank is no name."""
+    name = raw.strip() if raw is not None else None
+    if name and len(name) > 200:
+        raise InvalidInput("name is longer than 200 characters", field="name")
+    return name or None
+
+
 async def create(db: Database, *, domain: str, name: str | None = None,
                  timezone: str = "UTC") -> Site:
     domain = validate_domain(domain)
     timezone = validate_timezone(timezone or "UTC")
-    if name is not None:
-        name = name.strip() or None
-        if name and len(name) > 200:
-            raise InvalidInput("name is longer than 200 characters", field="name")
+    name = validate_name(name)
     values = dict(id=new_id(), domain=domain, name=name, timezone=timezone, goals_version=0,
                   created_at=now_us())
     try:
@@ -85,6 +90,29 @@ async def create(db: Database, *, domain: str, name: str | None = None,
     except IntegrityError:
         raise InvalidInput(f"a site with domain {domain!r} exists already", field="domain") from None
     return Site(**values)
+
+
+async def update(db: Database, *, site_id: uuid.UUID, name: str | None = None,
+                 timezone: str | None = None, clear_name: bool = False) -> Site:
+    """Renames a site or moves it to another time zone; what is not given stays.
+    `clear_name` removes the name (an explicit null or blank)."""
+    values: dict = {}
+    if clear_name:
+        values["name"] = None
+    elif name is not None:
+        values["name"] = validate_name(name)
+    if timezone is not None:
+        values["timezone"] = validate_timezone(timezone)
+    async with db.write.begin() as conn:
+        if values:
+            result = await conn.execute(sites.update().where(sites.c.id == site_id)
+                                        .values(**values).returning(*sites.c))
+        else:
+            result = await conn.execute(select(sites).where(sites.c.id == site_id))
+        row = result.first()
+    if row is None:
+        raise NotFound("no such site", field="id")
+    return _row(row)
 
 
 async def get_by_domain(db: Database, *, domain: str) -> Site | None:

@@ -104,9 +104,11 @@ def _bucket_table(db: Database, edges: list[tuple[int, int, int]]):
 
 
 async def timeseries(db: Database, *, site_id: uuid.UUID, tz_name: str, range: Range,
-                     interval: str, filters: tuple[Filter, ...] = ()) -> list[Bucket]:
+                     interval: str, filters: tuple[Filter, ...] = (),
+                     goal_id: uuid.UUID | None = None) -> list[Bucket]:
     """`filters`: as in server/stats/breakdown.py (a PAGE filter counts the visitors of its
-    pageviews)."""
+    pageviews). `goal_id`: only the events that recorded that goal, each a conversion of it (as
+    in goalStats), visitors those who recorded it."""
     bounds = bucket_bounds(range, tz_name, interval)
     if not bounds:
         return []
@@ -120,9 +122,13 @@ async def timeseries(db: Database, *, site_id: uuid.UUID, tz_name: str, range: R
     visitor = events.c.visitor_id
     if scope.visitors_by_events():
         visitor = case((events.c.type == "pageview", events.c.visitor_id))
+    converted = case((events.c.is_conversion, 1), else_=0)
+    if goal_id is not None:
+        where = [*where, events.c.goal_id == goal_id]
+        converted = case((events.c.goal_id == goal_id, 1), else_=0)
     counts = (
         select(buckets.c.i, func.count(visitor.distinct()),
-               func.coalesce(func.sum(case((events.c.is_conversion, 1), else_=0)), 0))
+               func.coalesce(func.sum(converted), 0))
         .select_from(scope.source()).join(buckets, join).where(*where).group_by(buckets.c.i)
     )
     revenue = (

@@ -5,6 +5,7 @@ must migrate its database, serve the tracker, store an event and report it throu
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -98,6 +99,12 @@ def test_installed_wheel_serves_migrates_and_stores(installed, tmp_path):
         tracker = httpx.get(f"{base}/js/goalpost.js")
         assert tracker.status_code == 200
         assert tracker.content == (ROOT / "server" / "static" / "goalpost.js").read_bytes()
+        # the dashboard's build ships too: its page and every asset it names
+        page = httpx.get(f"{base}/")
+        assert page.status_code == 200
+        for asset in re.findall(r'"(/app/assets/[^"]+)"', page.text):
+            assert httpx.get(f"{base}{asset}").content == \
+                (ROOT / "server" / "static" / "app" / asset.removeprefix("/app/")).read_bytes()
 
         plugin = httpx.get(f"{base}/wordpress/goalpost.zip")  # the plugin ships in the wheel
         assert plugin.status_code == 200
