@@ -145,10 +145,12 @@ class GraphQLApp(GraphQL):
             raise HTTPException(400, "the request body must be a JSON object")
         return decoded
 
-    def encode_json(self, data: object) -> bytes:
-        # a lone surrogate a message echoes goes out as its JSON escape (UTF-8 can't carry it)
+    def encode_json(self, data: object) -> str:
+        # Text, not bytes: Strawberry sends bytes over WebSocket as binary frames, which browsers'
+        # graphql-transport-ws clients can't parse. A lone surrogate a message echoes goes out as
+        # its JSON escape (UTF-8 can't carry it).
         return simplejson.dumps(data, use_decimal=True, separators=(",", ":"),
-                                ensure_ascii=False).encode("utf-8", "backslashreplace")
+                                ensure_ascii=False).encode("utf-8", "backslashreplace").decode()
 
 
 def mount(app: Starlette) -> None:

@@ -50,7 +50,10 @@ class Live:
         return cls(ws)
 
     async def receive(self) -> dict:
-        return json.loads(await asyncio.wait_for(self.ws.recv(), WAIT))
+        frame = await asyncio.wait_for(self.ws.recv(), WAIT)
+        # graphql-transport-ws is JSON in text frames: browsers' clients can't parse binary ones
+        assert isinstance(frame, str), f"a binary frame: {frame!r}"
+        return json.loads(frame)
 
     async def subscribe(self, site_id, op_id: str = "1") -> None:
         await self.ws.send(json.dumps({"id": op_id, "type": "subscribe", "payload": {
