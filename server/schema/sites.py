@@ -9,7 +9,7 @@ import strawberry
 
 from server.errors import NotFound
 from server.goals.validation import MAX_GOALS_PER_SITE
-from server.schema.permissions import parse_gid
+from server.schema.permissions import IsAdmin, parse_gid
 from server.sites.service import Site as SiteRecord
 
 if TYPE_CHECKING:
@@ -40,8 +40,10 @@ class Site:
         records = await info.context.loaders.goals_of_site.load(self.record.id)
         return [Goal.of(r) for r in records]
 
+    # admin only (contract §4: a site key never sees its keys), like creating and revoking them
     @strawberry.field(description="The site's API keys, oldest first, revoked ones included "
-                                  "(their secrets are never shown again).")
+                                  "(their secrets are never shown again). Admin only.",
+                      permission_classes=[IsAdmin])
     async def api_keys(self, info: strawberry.Info
                        ) -> list[Annotated["ApiKey", strawberry.lazy("server.schema.keys")]]:
         from server.schema.keys import ApiKey

@@ -131,18 +131,20 @@ async def test_admin_with_unknown_or_malformed_ids(admin):
             "BAD_USER_INPUT"
 
 
-async def test_site_api_keys_are_listed_without_secrets(admin, as_token, site, other_site,
-                                                        site_key):
+async def test_site_api_keys_are_listed_without_secrets_to_the_admin_only(admin, as_token, site,
+                                                                         other_site, site_key):
     made = await admin('mutation($s: ID!) { createApiKey(siteId: $s, label: "wp") '
                        '{ secret apiKey { id } } }', s=str(site.id))
     await admin("mutation($s: ID!) { createApiKey(siteId: $s) { secret } }", s=str(other_site.id))
     await admin("mutation($id: ID!) { revokeApiKey(id: $id) { id } }",
                 id=made["createApiKey"]["apiKey"]["id"])
     query = "query($s: ID!) { site(id: $s) { apiKeys { id label revokedAt site { id } } } }"
-    keys = (await as_token(site_key)(query, s=str(site.id)))["site"]["apiKeys"]
+    keys = (await admin(query, s=str(site.id)))["site"]["apiKeys"]
     assert len(keys) == 2  # the fixture's key and "wp"; none of the other site's
     assert {k["site"]["id"] for k in keys} == {str(site.id)}
     wp = next(k for k in keys if k["label"] == "wp")
     assert wp["id"] == made["createApiKey"]["apiKey"]["id"] and wp["revokedAt"] is not None
     assert made["createApiKey"]["secret"] not in str(keys)
+    # contract §4: a site key never sees keys, not even its own site's
+    assert await as_token(site_key).code(query, s=str(site.id)) == "FORBIDDEN"
     assert await as_token(site_key).code(query, s=str(other_site.id)) == "FORBIDDEN"
