@@ -6,23 +6,6 @@ import { LIVE_EVENTS } from "./api/optional";
 
 export const POLL_MS = 10_000;
 
-/** A WebSocket whose messages graphql-ws always gets as text: a server may send its JSON in
- * binary frames, which graphql-ws would not parse. */
-class TextWebSocket extends WebSocket {
-  constructor(url: string | URL, protocols?: string | string[]) {
-    super(url, protocols);
-    this.binaryType = "arraybuffer";
-  }
-  override set onmessage(handler: ((e: MessageEvent) => void) | null) {
-    const decoder = new TextDecoder();
-    super.onmessage = handler && ((e: MessageEvent) => handler(
-      { data: typeof e.data === "string" ? e.data : decoder.decode(e.data as ArrayBuffer) } as MessageEvent));
-  }
-  override get onmessage() {
-    return super.onmessage;
-  }
-}
-
 /** A counter that goes up whenever the site may have new events. */
 export function useLiveTick(siteId: string, subscribe: boolean): number {
   const [tick, setTick] = useState(0);
@@ -43,7 +26,7 @@ export function useLiveTick(siteId: string, subscribe: boolean): number {
         if (cancelled) return;
         const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`;
         const client = createClient({
-          url, lazy: true, retryAttempts: 3, webSocketImpl: TextWebSocket, onNonLazyError: () => {},
+          url, lazy: true, retryAttempts: 3, onNonLazyError: () => {},
           connectionParams: { Authorization: `Bearer ${currentToken()}` },
         });
         const unsubscribe = client.subscribe(
