@@ -441,13 +441,22 @@ def test_new_events_appear_without_a_reload(page, dashboard: Dashboard):
 
     api = dashboard.api
     site = api.new_site("Live")
+    subscribed = []
+    page.on("websocket", lambda ws: ws.on(
+        "framesent", lambda frame: subscribed.append(1) if '"subscribe"' in str(frame) else None))
     sign_in(page, dashboard, path=f"/site/{site['id']}?range=today")
     visitors = page.get_by_role("group", name="Visitors").locator(".value")
     expect(visitors).to_have_text("0")
+    # at once, maybe before the subscription has started: the view re-reads when its socket is up
     assert api.send(site["domain"], at=datetime.now(timezone.utc), visitor="live-1").status_code == 202
-    # the §8 subscription where the server has it, else the 10 s poll
     expect(visitors).to_have_text("1", timeout=20_000)
     expect(page.get_by_role("list", name="Sessions").locator("> li")).to_have_count(1)
+    # once subscribed, the next event arrives through §8's subscription (the safety poll is 60 s)
+    page.wait_for_function("() => true")  # lets Playwright deliver pending frame events
+    assert subscribed, "the dashboard did not subscribe to Subscription.events"
+    assert api.send(site["domain"], at=datetime.now(timezone.utc), visitor="live-2").status_code == 202
+    expect(visitors).to_have_text("2", timeout=20_000)
+    expect(page.get_by_role("list", name="Sessions").locator("> li")).to_have_count(2)
 
 
 def test_sources_panel_follows_the_servers_schema(page, dashboard: Dashboard):
