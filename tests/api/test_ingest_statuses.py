@@ -40,6 +40,21 @@ async def test_pageview_202_with_goal_null(client, site, db):
     assert event["url"] == url(site, "/pricing?plan=pro")
 
 
+async def test_every_answer_says_its_length(client, site):
+    """Content-Length, not chunked encoding: keep-alive clients (load generators, proxies, the
+    WordPress plugin's HTTP API) read the answer without parsing chunks."""
+    answers = [
+        await post(client, {"site": site.domain, "url": url(site)}),
+        await client.post("/api/event", content=b"{not json"),
+        await client.get("/api/event"),
+        await client.options("/api/event", headers={"origin": "https://a.example",
+                                                     "access-control-request-method": "POST"}),
+    ]
+    assert [a.status_code for a in answers] == [202, 400, 405, 204]
+    for answer in answers:
+        assert answer.headers["content-length"] == str(len(answer.content)), answer.headers
+
+
 async def test_text_plain_body_as_sendbeacon_sends_it(client, site, db):
     body = json.dumps({"site": site.domain, "url": url(site)})
     response = await client.post("/api/event", content=body,
