@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         maintenance = Maintenance(db, retention_days=settings.retention_days,
                                   rollup_retention_days=settings.rollup_retention_days)
         maintenance.run_in_background()
+        maintenance.merge_sketch_parts_every(settings.sketch_merge_seconds)
         goal_cache = GoalCache(db)
         # PostgreSQL: a second transaction fills while the first waits for its commit;
         # SQLite has one writer at a time anyway

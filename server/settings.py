@@ -69,6 +69,9 @@ class Settings:
     # events a live subscriber may fall behind before it is cut off (server/live/hub.py); above
     # batch_max_size, so one busy commit never cuts off a subscriber that keeps up
     live_queue_size: int = 1024
+    # PostgreSQL: how often (seconds) each server merges the visitor-sketch parts that batches
+    # add into their hour's sketch (server/ingest/rollups.py); 0: only `goalpost maintain` does
+    sketch_merge_seconds: float = 2.0
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -88,6 +91,7 @@ class Settings:
             rollup_retention_days=_days("GOALPOST_ROLLUP_RETENTION_DAYS"),
             forwarded_allow_ips=os.environ.get("GOALPOST_FORWARDED_ALLOW_IPS", "").strip(),
             live_queue_size=max(1, int(_float("GOALPOST_LIVE_QUEUE", 1024))),
+            sketch_merge_seconds=max(0.0, _float("GOALPOST_SKETCH_MERGE_SECONDS", 2.0)),
         )
         values.update(overrides)
         if "database_url" in overrides:

@@ -256,15 +256,21 @@ rollup_hourly = Table(
 )
 
 # HyperLogLog sketches (p=14, sparse) of the visitor ids of one hour: of the site (goal_id
-# NIL_UUID) or of one goal's events.
+# NIL_UUID) or of one goal's events. Part 0 is the hour's sketch; on PostgreSQL each batch adds
+# its visitors as a new part (> 0, from the sequence visitor_sketch_parts) without locking part
+# 0, and the parts are merged into it shortly after (server/ingest/rollups.py). A reader merges
+# every part of an hour, so a sketch reads the same before and after that merge.
 visitor_sketches = Table(
     "visitor_sketches",
     metadata,
     Column("site_id", Uuid, primary_key=True),
     Column("hour", BigInteger, primary_key=True),
     Column("goal_id", Uuid, primary_key=True),
+    Column("part", BigInteger, primary_key=True, server_default="0"),
     Column("sketch", LargeBinary, nullable=False),
     ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+    Index("ix_visitor_sketches_parts", "site_id", "hour", "goal_id",
+          postgresql_where=text("part <> 0"), sqlite_where=text("part <> 0")),
 )
 
 # One UTC day's visitor sketch, merged from its hourly sketches by the daily maintenance

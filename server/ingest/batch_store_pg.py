@@ -108,19 +108,9 @@ class _PgTx:
         return (row["id"], row["started_at"], row["last_seen_at"]) if row else None
 
     async def write(self, *, new_sessions, grown_sessions, visitor_moves, events):
-        # the batch's sketches are locked and read first: they are merged here, in Python
-        sets = rollups.visitor_sets(events)
-        keys = rollups.sketch_keys(sets)
-        current = await self.conn.fetch(_LOCK_SKETCHES, *_columns(keys, 3))
-        blobs = {(r["site_id"], r["hour"], r["goal_id"]): r["sketch"] for r in current}
-        sketches = []
-        for key in keys:
-            blob = rollups.merge_into(blobs.get(key), sets[key])
-            if blob is not None:
-                sketches.append(SketchRow(*key, blob))
         await self.conn.execute(_WRITE.sql, *_WRITE.args(
             new_sessions=new_sessions, grown=grown_sessions, moves=visitor_moves, events=events,
-            counters=rollups.counter_rows(events), sketches=sketches,
+            counters=rollups.counter_rows(events), sketches=rollups.sketch_parts(events),
             coverage=rollups.coverage_rows(events)))
 
 
@@ -144,18 +134,9 @@ SELECT locked.*, sites.goals_version FROM locked JOIN sites ON sites.id = locked
 """, visitors=typed(models.visitors, VisitorMove))
 
 
-# The batch's sketches, created empty if new, locked and read in one round trip (sorted keys).
-_LOCK_SKETCHES = """
-INSERT INTO visitor_sketches (site_id, hour, goal_id, sketch)
-SELECT u.site_id, u.hour, u.goal_id, ''::bytea
-FROM unnest($1::uuid[], $2::bigint[], $3::uuid[]) AS u(site_id, hour, goal_id)
-ON CONFLICT (site_id, hour, goal_id) DO UPDATE SET sketch = visitor_sketches.sketch
-RETURNING site_id, hour, goal_id, sketch
-"""
-
 # Everything a batch writes, in one statement: new sessions, grown sessions, where each visitor
-# is now, the events, and the read rollups (rollups.py). No row is touched twice, which one
-# statement requires.
+# is now, the events, and the read rollups (rollups.py): counters added under their rows' locks,
+# visitors as new sketch parts (no lock). No row is touched twice, which one statement requires.
 _WRITE = ArrayStatement("""
 WITH new_sessions AS (
   INSERT INTO sessions ({session_columns})
@@ -184,9 +165,9 @@ WITH new_sessions AS (
     conversions = rollup_hourly.conversions + excluded.conversions,
     revenue_micros = rollup_hourly.revenue_micros + excluded.revenue_micros
 ), sketches AS (
-  UPDATE visitor_sketches v SET sketch = u.sketch
+  INSERT INTO visitor_sketches (site_id, hour, goal_id, part, sketch)
+  SELECT u.site_id, u.hour, u.goal_id, nextval('visitor_sketch_parts'), u.sketch
   FROM unnest({sketches}) AS u({sketch_fields})
-  WHERE v.site_id = u.site_id AND v.hour = u.hour AND v.goal_id = u.goal_id
 )
 INSERT INTO rollup_coverage (site_id, since_hour)
 SELECT * FROM unnest({coverage})

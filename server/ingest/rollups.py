@@ -8,7 +8,13 @@ reads use them: server/stats/rollups.py), beside the writer that calls it:
 * `subtract`: an erasure's events and sessions taken out of the exact counters;
 * `rebuild`: a site's rollups recomputed from its events and sessions (a backfill, or ahead of
   retention for hours before its coverage);
-* `compact_days`: the daily visitor sketches, by the daily maintenance.
+* `compact_days`: the daily visitor sketches, by the daily maintenance;
+* `sketch_parts` and `merge_sketch_parts`: on PostgreSQL a batch adds its visitors to each
+  hour's sketch as a new part, which never waits for another transaction's lock (concurrent
+  batches of a busy site would otherwise queue on that hour's one row until each commits);
+  every server merges the parts into part 0 every few seconds, and `goalpost maintain` too.
+  HyperLogLog merging is a register-wise maximum: in any order, any number of times, the
+  sketch is the same, and readers merge every part of an hour anyway.
 
 A site's coverage starts at the hour after its first batch; `rebuild` sets it to its first hour.
 """
@@ -28,7 +34,7 @@ from server.db.models import events as events_table
 from server.db.models import sessions as sessions_table
 from server.db.models import visitor_sketches_daily
 from server.db.upsert import dialect_insert, insert_ignore, insert_or_touch
-from server.ingest.rows import CounterRow, CoverageRow, EventRow
+from server.ingest.rows import CounterRow, CoverageRow, EventRow, SketchRow
 
 def _counter_deltas(rows: Iterable[tuple]) -> dict[tuple, list[int]]:
     """rows: (site_id, occurred_at, type, goal_id, is_conversion, micros, currency)."""
@@ -72,9 +78,9 @@ async def _merge_sketches(conn, visitors: dict[tuple, set[str]]) -> None:
     # other) and reads them
     c = visitor_sketches.c
     rows = await conn.execute(
-        insert_or_touch(conn, visitor_sketches, ["site_id", "hour", "goal_id"], "sketch")
+        insert_or_touch(conn, visitor_sketches, ["site_id", "hour", "goal_id", "part"], "sketch")
         .returning(c.site_id, c.hour, c.goal_id, c.sketch),
-        [{"site_id": s, "hour": h, "goal_id": g, "sketch": b""} for s, h, g in keys])
+        [{"site_id": s, "hour": h, "goal_id": g, "part": 0, "sketch": b""} for s, h, g in keys])
     current = {(r.site_id, r.hour, r.goal_id): r.sketch for r in rows}
     updates = []
     for key in keys:
@@ -86,7 +92,7 @@ async def _merge_sketches(conn, visitors: dict[tuple, set[str]]) -> None:
         await conn.execute(
             update(visitor_sketches)
             .where(c.site_id == bindparam("b_site"), c.hour == bindparam("b_hour"),
-                   c.goal_id == bindparam("b_goal"))
+                   c.goal_id == bindparam("b_goal"), c.part == 0)
             .values(sketch=bindparam("b_sketch")), updates)
 
 
@@ -117,6 +123,50 @@ def visitor_sets(events: list[EventRow]) -> dict[tuple, set[str]]:
 
 def sketch_keys(sets: dict[tuple, set[str]]) -> list[tuple]:
     return sorted(sets, key=lambda k: (k[0].bytes, k[1], k[2].bytes))
+
+
+def sketch_parts(events: list[EventRow]) -> list[SketchRow]:
+    """The stored events' visitors as one new sketch part per (site, hour, goal)."""
+    sets = visitor_sets(events)
+    return [SketchRow(*key, encode(registers(sets[key]))) for key in sketch_keys(sets)]
+
+
+# Takes (deletes and returns) up to :limit parts, skipping those another merger holds.
+_TAKE_PARTS = text("""
+DELETE FROM visitor_sketches v USING (
+  SELECT site_id, hour, goal_id, part FROM visitor_sketches WHERE part <> 0
+  ORDER BY site_id, hour, goal_id LIMIT :limit FOR UPDATE SKIP LOCKED) p
+WHERE v.site_id = p.site_id AND v.hour = p.hour AND v.goal_id = p.goal_id AND v.part = p.part
+RETURNING v.site_id, v.hour, v.goal_id, v.sketch""")
+
+
+async def merge_sketch_parts(conn, limit: int = 20_000) -> int:
+    """Merge up to `limit` sketch parts into their hour's part 0, in the caller's transaction
+    (PostgreSQL; SQLite's writer merges in place and leaves no parts). Returns how many."""
+    if conn.dialect.name != "postgresql":
+        return 0
+    taken = (await conn.execute(_TAKE_PARTS, {"limit": limit})).all()
+    if not taken:
+        return 0
+    parts: dict[tuple, list[bytes]] = defaultdict(list)
+    for site_id, hour, goal_id, sketch in taken:
+        parts[(site_id, hour, goal_id)].append(sketch)
+    keys = sorted(parts, key=lambda k: (k[0].bytes, k[1], k[2].bytes))  # lock order
+    c = visitor_sketches.c
+    current = await conn.execute(
+        insert_or_touch(conn, visitor_sketches, ["site_id", "hour", "goal_id", "part"], "sketch")
+        .returning(c.site_id, c.hour, c.goal_id, c.sketch),
+        [{"site_id": s, "hour": h, "goal_id": g, "part": 0, "sketch": b""} for s, h, g in keys])
+    for site_id, hour, goal_id, sketch in current:
+        parts[(site_id, hour, goal_id)].append(sketch)
+    await conn.execute(
+        update(visitor_sketches)
+        .where(c.site_id == bindparam("b_site"), c.hour == bindparam("b_hour"),
+               c.goal_id == bindparam("b_goal"), c.part == 0)
+        .values(sketch=bindparam("b_sketch")),
+        [{"b_site": s, "b_hour": h, "b_goal": g,
+          "b_sketch": encode_registers(merged(parts[(s, h, g)]))} for s, h, g in keys])
+    return len(taken)
 
 
 def coverage_rows(events: list[EventRow]) -> list[CoverageRow]:

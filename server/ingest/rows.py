@@ -43,7 +43,8 @@ EventKeyRow = _row_type("EventKeyRow", models.event_keys)
 CounterRow = _row_type("CounterRow", models.rollup_hourly, (
     "site_id", "hour", "goal_id", "currency", "events", "pageviews", "conversions",
     "revenue_micros"))
-SketchRow = _row_type("SketchRow", models.visitor_sketches)
+# a batch's visitors of one hour and goal, as a sketch part (PostgreSQL numbers the part)
+SketchRow = _row_type("SketchRow", models.visitor_sketches, ("site_id", "hour", "goal_id", "sketch"))
 CoverageRow = _row_type("CoverageRow", models.rollup_coverage)
 
 

@@ -2,7 +2,9 @@
 visitor salt (server/ingest/visitors.py), and by `goalpost maintain` (e.g. from cron):
 
 1. events partitions for this month and the next ones (PostgreSQL; server/db/partitions.py);
-2. the hourly visitor sketches of each ended day merged into a daily one (PostgreSQL;
+2. the visitor-sketch parts that batches added merged into their hour's sketch (PostgreSQL;
+   every server also does this every GOALPOST_SKETCH_MERGE_SECONDS: `merge_sketch_parts_every`);
+   then the hourly visitor sketches of each ended day merged into a daily one (PostgreSQL;
    server/ingest/rollups.py), so a month's distinct visitors merge 30 sketches, not 720;
 3. the housekeeping of ingestion (server/ingest/housekeeping.py: idle visitor rows, old
    idempotency keys);
@@ -32,6 +34,7 @@ log = logging.getLogger("goalpost.maintenance")
 @dataclass
 class Report:
     partitions_created: list[str] = field(default_factory=list)
+    sketch_parts_merged: int = 0
     days_compacted: int = 0
     pruned: retention.Pruned = field(default_factory=retention.Pruned)
 
@@ -41,7 +44,8 @@ class Maintenance:
         self._db = db
         self._retention_days = retention_days
         self._rollup_retention_days = rollup_retention_days
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task] = set()  # runs, which end
+        self._loops: set[asyncio.Task] = set()  # until stop()
 
     async def run(self, now: int | None = None) -> Report:
         now = now_us() if now is None else now
@@ -49,6 +53,7 @@ class Maintenance:
         if not self._db.is_sqlite:
             async with self._db.write.begin() as conn:
                 report.partitions_created = await partitions.ensure(conn, now)
+            report.sketch_parts_merged = await self.merge_sketch_parts()
             async with self._db.write.begin() as conn:
                 report.days_compacted = await rollups.compact_days(conn, now)
         await forget_old_rows(self._db)
@@ -56,6 +61,33 @@ class Maintenance:
             self._db, now_us=now, days=self._retention_days,
             rollup_days=self._rollup_retention_days)
         return report
+
+    async def merge_sketch_parts(self, batch: int = 20_000) -> int:
+        """Merge every visitor-sketch part there is now, `batch` parts per transaction."""
+        total = 0
+        while True:
+            async with self._db.write.begin() as conn:
+                merged = await rollups.merge_sketch_parts(conn, batch)
+            total += merged
+            if merged < batch:
+                return total
+
+    def merge_sketch_parts_every(self, seconds: float) -> None:
+        """In the background until stop(): PostgreSQL's sketch parts merged every `seconds`,
+        so that a read merges few of them (parts left by a stopped server are merged by any
+        other, or at the next start)."""
+        if self._db.is_sqlite or seconds <= 0:
+            return
+
+        async def loop() -> None:
+            while True:
+                try:
+                    await self.merge_sketch_parts()
+                except Exception:  # the database may be away: the next round tries again
+                    log.warning("merging visitor-sketch parts failed", exc_info=True)
+                await asyncio.sleep(seconds)
+
+        self._loops.add(asyncio.create_task(loop(), name="goalpost-sketch-parts"))
 
     def run_in_background(self) -> None:
         task = asyncio.create_task(self._run_logged(), name="goalpost-maintenance")
@@ -78,6 +110,7 @@ class Maintenance:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def stop(self) -> None:
-        for task in list(self._tasks):
+        tasks = [*self._tasks, *self._loops]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
