@@ -124,6 +124,15 @@ def run_wrk(wrk: str, port: int, seconds: int, connections: int) -> dict:
             "socket_errors": errors.group(0) if errors else ""}
 
 
+async def settle(url: str) -> None:
+    """Vacuum, analyze and checkpoint the bench database, so that one run's leftovers (a
+    checkpoint, autovacuum of the rows it wrote) do not land in the next run's figures."""
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    await conn.execute("VACUUM ANALYZE")
+    await conn.execute("CHECKPOINT")
+    await conn.close()
+
+
 async def count_events(url: str) -> int:
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     n = await conn.fetchval("SELECT count(*) FROM events")
@@ -155,6 +164,7 @@ def main() -> None:
                     "GOALPOST_ADMIN_TOKEN": "bench"}
 
     def measure(command: list[str], env: dict, workers: int, open_rate: float = 0) -> dict:
+        asyncio.run(settle(url))
         port = free_port()
         server = serve([*command, "--port", str(port), "--workers", str(workers),
                         "--log-level", "warning"], env, port)
@@ -168,6 +178,7 @@ def main() -> None:
             server.terminate()
             server.wait()
 
+    load_before = os.getloadavg()
     try:
         baseline = measure(bare, dict(os.environ), 1)
         ours = measure(goalpost, goalpost_env, 1)
@@ -178,6 +189,8 @@ def main() -> None:
     finally:
         asyncio.run(drop_database(url))
 
+    print(f"load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f} "
+          f"({os.cpu_count()} cores)")
     print(f"closed loop: wrk, {args.connections} connections, {args.seconds}s")
     for label, r in (("bare starlette, 1 process", baseline),
                      ("goalpost (PostgreSQL, 50 goals), 1", ours),

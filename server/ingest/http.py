@@ -1,8 +1,8 @@
 """POST /api/event: the HTTP face of the pipeline, and its CORS.
 
-The busiest route is served as plain ASGI, in front of Starlette's router: measured with
-bench/ingest.py, the framework's request and response objects cost about as much as the
-pipeline itself, and this route needs neither.
+The busiest route is served as plain ASGI, in front of Starlette's middleware stack and router
+(server/app.py GoalpostApp): measured with bench/ingest.py, the framework's request and response
+objects cost about as much as the pipeline itself, and this route needs neither.
 """
 
 from __future__ import annotations

@@ -161,7 +161,7 @@ async def test_batches_add_sketch_parts_that_merge_into_one_row(admin, db, site,
 
     async with db.write.begin() as conn:
         merged = await rollups.merge_sketch_parts(conn)
-    assert merged == len(parts)
+    assert merged >= len(parts)  # other sites' parts too
     rows = await sketch_rows(db, site.id)
     assert sorted((row.hour, row.goal_id) for row in rows) == \
         sorted({(row.hour, row.goal_id) for row in rows})
