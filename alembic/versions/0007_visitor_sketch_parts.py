@@ -1,6 +1,10 @@
-"""visitor_sketches: a part number in the key, so that a batch's visitors are added as a new
-row (part > 0) rather than merged into the hour's one row under its lock; the parts are merged
-into part 0 shortly after (server/ingest/rollups.py `merge_sketch_parts`)
+"""The optimistic PostgreSQL writer (server/ingest/batch_store_pg.py):
+
+* visitor_sketches: a part number in the key, so that a batch's visitors are added as a new row
+  (part > 0) rather than merged into the hour's one row under its lock; the parts are merged
+  into part 0 shortly after (server/ingest/rollups.py `merge_sketch_parts`);
+* goalpost_unchanged(ok): raises GP409 unless ok, so that the batch's one writing statement
+  writes nothing when what the batch read has changed meanwhile.
 
 Revision ID: 0007
 Revises: 0006
@@ -27,6 +31,14 @@ def upgrade() -> None:
                     postgresql_where=sa.text(PARTS), sqlite_where=sa.text(PARTS))
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE SEQUENCE visitor_sketch_parts")
+        op.execute("""
+CREATE FUNCTION goalpost_unchanged(ok boolean) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT ok THEN
+    RAISE EXCEPTION 'what this batch read has changed since' USING ERRCODE = 'GP409';
+  END IF;
+  RETURN true;
+END $$""")
 
 
 def downgrade() -> None:
@@ -48,6 +60,7 @@ def downgrade() -> None:
         bind.execute(table.insert().values(site_id=site_id, hour=hour, goal_id=goal_id, part=0,
                                            sketch=encode_registers(merged(blobs))))
     if bind.dialect.name == "postgresql":
+        op.execute("DROP FUNCTION goalpost_unchanged(boolean)")
         op.execute("DROP SEQUENCE visitor_sketch_parts")
     op.drop_index("ix_visitor_sketches_parts", "visitor_sketches")
     with op.batch_alter_table("visitor_sketches") as batch_op:

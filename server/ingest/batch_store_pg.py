@@ -1,13 +1,25 @@
-"""The writer's statements on PostgreSQL through asyncpg: every step is one prepared
-statement over array parameters (unnest), one array per column of the named rows of rows.py,
-typed from the tables (rows.ArrayStatement). The writer owns its connections, one per
-concurrent transaction, and opens a new one after a failure. (SQLite: batch_store.py; which
+"""The writer's statements on PostgreSQL through asyncpg, optimistic: a batch reads what it
+needs without locking anything (its event ids already stored, its visitors and their sites'
+goals_version), the writer computes sessions in Python, and ONE statement writes the whole
+batch and commits (no BEGIN, no COMMIT round trip), after checking inside that statement that
+nothing it read has changed since: each visitor row still has the version it was read with
+(its xmin), new visitors and event ids are still new, the sites' goals are the ones matched,
+the sessions it grows still exist. If anything changed (another batch of this or another
+process got there first), the statement raises GP409 and writes nothing, and the writer
+computes the batch again from fresh reads (storage.WriteConflict). Locks are taken only inside
+that one statement, so no lock is held while Python runs or while a round trip is under way.
+
+Every statement is prepared over array parameters (unnest), one array per column of the named
+rows of rows.py, typed from the tables (rows.ArrayStatement). The writer owns its connections,
+one per concurrent batch, and opens a new one after a failure. (SQLite: batch_store.py; which
 one runs: storage.py.)"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
+from collections import namedtuple
 from typing import AsyncIterator
 
 import asyncpg
@@ -15,9 +27,10 @@ from sqlalchemy.engine import make_url
 
 from server.db import models
 from server.ingest import rollups
+from server.ingest.storage import WriteConflict
 from server.ingest.rows import (
     ArrayStatement, CounterRow, CoverageRow, EventKeyRow, EventRow, SessionGrowth, SessionRow,
-    SketchRow, VisitorMove, VisitorState, typed,
+    NO_SESSION, SketchRow, VisitorMove, VisitorState, typed,
 )
 
 
@@ -34,14 +47,16 @@ class PgBatchStore:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator["_PgTx"]:
+        """A batch's reads and its one writing statement (which is its own transaction)."""
         conn = await self._idle.get()
         try:
             if conn is None or conn.is_closed():
                 conn = await asyncpg.connect(self._dsn, timeout=5, command_timeout=30)
-            async with conn.transaction():
-                yield _PgTx(conn)
+            yield _PgTx(conn)
+        except WriteConflict:
+            raise  # the statement wrote nothing; the connection is fine
         except BaseException:
-            # whatever failed, the next transaction starts on a fresh connection
+            # whatever failed, the next batch starts on a fresh connection
             if conn is not None:
                 conn.terminate()
             conn = None
@@ -78,10 +93,15 @@ def _columns(rows: list[tuple], count: int) -> list[list]:
 class _PgTx:
     def __init__(self, conn: asyncpg.Connection):
         self.conn = conn
+        self._keys: list[EventKeyRow] = []  # to claim: not stored when read
+        self._versions: dict[tuple, int | None] = {}  # visitor -> xmin read (None: absent)
+        self._goals_versions: dict[uuid.UUID, int] = {}
 
     async def claim_event_keys(self, rows):
-        result = await self.conn.fetch(_CLAIM_KEYS.sql, *_CLAIM_KEYS.args(keys=rows))
-        return {(r["site_id"], r["event_key"]) for r in result}
+        stored = await self.conn.fetch(_STORED_KEYS.sql, *_STORED_KEYS.args(keys=rows))
+        seen = {(r["site_id"], r["event_key"]) for r in stored}
+        self._keys = [r for r in rows if (r.site_id, r.event_key) not in seen]
+        return {(r.site_id, r.event_key) for r in self._keys}
 
     async def goal_names_for_keys(self, keys):
         rows = await self.conn.fetch(
@@ -94,51 +114,108 @@ class _PgTx:
         return {(r["site_id"], r["event_key"]): r["name"] for r in rows}
 
     async def lock_visitors(self, rows):
-        result = await self.conn.fetch(_LOCK_VISITORS.sql, *_LOCK_VISITORS.args(visitors=rows))
-        state = {(r["site_id"], r["visitor_id"]):
-                 VisitorState(r["session_id"], r["last_seen_at"], r["session_started_at"])
-                 for r in result}
-        return state, {r["site_id"]: r["goals_version"] for r in result}
+        """Reads (locks nothing: the write checks the versions read here)."""
+        result = await self.conn.fetch(_READ_VISITORS.sql, *_READ_VISITORS.args(visitors=rows))
+        placeholder = {(r.site_id, r.visitor_id): r for r in rows}
+        state = {}
+        for r in result:
+            key = (r["site_id"], r["visitor_id"])
+            self._versions[key] = r["version"]
+            self._goals_versions[r["site_id"]] = r["goals_version"]
+            if r["version"] is None:  # new: it gets a row when the batch is written
+                state[key] = VisitorState(placeholder[key].session_id, NO_SESSION, None)
+            else:
+                state[key] = VisitorState(r["session_id"], r["last_seen_at"],
+                                          r["session_started_at"])
+        return state, dict(self._goals_versions)
 
     async def find_session(self, site_id, visitor_id, since, until):
+        # not locked: the write grows it with commutative updates and checks it still exists
         row = await self.conn.fetchrow(
             "SELECT id, started_at, last_seen_at FROM sessions WHERE site_id = $1 "
             "AND visitor_id = $2 AND last_seen_at >= $3 AND started_at <= $4 "
-            "ORDER BY started_at DESC LIMIT 1 FOR UPDATE", site_id, visitor_id, since, until)
+            "ORDER BY started_at DESC LIMIT 1", site_id, visitor_id, since, until)
         return (row["id"], row["started_at"], row["last_seen_at"]) if row else None
 
     async def write(self, *, new_sessions, grown_sessions, visitor_moves, events):
-        await self.conn.execute(_WRITE.sql, *_WRITE.args(
-            new_sessions=new_sessions, grown=grown_sessions, moves=visitor_moves, events=events,
-            counters=rollups.counter_rows(events), sketches=rollups.sketch_parts(events),
-            coverage=rollups.coverage_rows(events)))
+        arrived, moved = [], []
+        for move in visitor_moves:
+            version = self._versions[(move.site_id, move.visitor_id)]
+            if version is None:
+                arrived.append(move)
+            else:
+                moved.append(VersionedMove(*move, version))
+        sites = sorted({e.site_id for e in events}, key=lambda s: s.bytes)
+        goals = [SiteGoals(s, self._goals_versions[s]) for s in sites]
+        try:
+            await self.conn.execute(_WRITE.sql, *_WRITE.args(
+                keys=self._keys, arrived=arrived, moved=moved, goals=goals,
+                new_sessions=new_sessions, grown=grown_sessions, events=events,
+                counters=rollups.counter_rows(events), sketches=rollups.sketch_parts(events),
+                coverage=rollups.coverage_rows(events),
+                expected=[Expected(len(self._keys), len(arrived), len(moved), len(goals),
+                                   len(grown_sessions))]))
+        except asyncpg.PostgresError as exc:
+            if exc.sqlstate in CONFLICTS:
+                raise WriteConflict(exc.sqlstate) from exc
+            raise
 
 
-_CLAIM_KEYS = ArrayStatement("""
-INSERT INTO event_keys (site_id, event_key, event_id, created_at)
-SELECT * FROM unnest({keys})
-ON CONFLICT DO NOTHING RETURNING site_id, event_key""",
-                             keys=typed(models.event_keys, EventKeyRow))
+# GP409: what the batch read has changed (migration 0007's goalpost_unchanged); 40P01: two
+# batches locked rows in opposite orders and PostgreSQL chose this one to give way
+CONFLICTS = {"GP409", "40P01"}
 
-# Takes each visitor's row lock (creating the row if new) and reads it, with the goals_version
-# of its site, in one round trip. Visitors of a site that no longer exists are left out.
-_LOCK_VISITORS = ArrayStatement("""
-WITH locked AS (
-  INSERT INTO visitors (site_id, visitor_id, session_id, last_seen_at, session_started_at)
-  SELECT * FROM unnest({visitors}) AS u(site_id)
-  WHERE EXISTS (SELECT FROM sites WHERE sites.id = u.site_id)
-  ON CONFLICT (site_id, visitor_id) DO UPDATE SET last_seen_at = visitors.last_seen_at
-  RETURNING site_id, visitor_id, session_id, last_seen_at, session_started_at
-)
-SELECT locked.*, sites.goals_version FROM locked JOIN sites ON sites.id = locked.site_id
-""", visitors=typed(models.visitors, VisitorMove))
+# a visitor row to update, and the version (xmin) it was read with
+VersionedMove = namedtuple("VersionedMove", (*VisitorMove._fields, "version"))
+# a site and the goals_version its events were matched against
+SiteGoals = namedtuple("SiteGoals", ("id", "goals_version"))
+# how many rows each checked step of the write must touch
+Expected = namedtuple("Expected", ("keys", "arrived", "moved", "goals", "grown"))
+_COUNT = [("keys", "integer"), ("arrived", "integer"), ("moved", "integer"),
+          ("goals", "integer"), ("grown", "integer")]
 
 
-# Everything a batch writes, in one statement: new sessions, grown sessions, where each visitor
-# is now, the events, and the read rollups (rollups.py): counters added under their rows' locks,
-# visitors as new sketch parts (no lock). No row is touched twice, which one statement requires.
+_STORED_KEYS = ArrayStatement("""
+SELECT k.site_id, k.event_key FROM event_keys k
+JOIN unnest({keys}) AS u(site_id, event_key) USING (site_id, event_key)
+""", keys=typed(models.event_keys, EventKeyRow)[:2])
+
+# Each visitor with its row's version (xmin; NULL: no row yet) and its site's goals_version,
+# in one round trip. Visitors of a site that no longer exists are left out.
+_READ_VISITORS = ArrayStatement("""
+SELECT u.site_id, u.visitor_id, v.session_id, v.last_seen_at, v.session_started_at,
+       v.xmin::text::bigint AS version, s.goals_version
+FROM unnest({visitors}) AS u(site_id, visitor_id)
+JOIN sites s ON s.id = u.site_id
+LEFT JOIN visitors v ON v.site_id = u.site_id AND v.visitor_id = u.visitor_id
+""", visitors=typed(models.visitors, VisitorMove)[:2])
+
+# Everything a batch writes, in one statement that is its own transaction: event ids claimed,
+# new visitors, where each visitor is now (only if its row is still the version read), new and
+# grown sessions, the events, and the read rollups (rollups.py): counters added under their
+# rows' locks, visitors as new sketch parts (no lock). The last SELECT checks that every checked
+# step touched the rows it had to, else raises GP409, and the whole statement writes nothing.
+# No row is touched twice, which one statement requires.
 _WRITE = ArrayStatement("""
-WITH new_sessions AS (
+WITH keys AS (
+  INSERT INTO event_keys (site_id, event_key, event_id, created_at)
+  SELECT * FROM unnest({keys})
+  ON CONFLICT DO NOTHING RETURNING 1
+), arrived AS (
+  INSERT INTO visitors ({move_fields})
+  SELECT * FROM unnest({arrived})
+  ON CONFLICT DO NOTHING RETURNING 1
+), moved AS (
+  UPDATE visitors v SET session_id = u.session_id, last_seen_at = u.last_seen_at,
+    session_started_at = u.session_started_at
+  FROM unnest({moved}) AS u({versioned_fields})
+  WHERE v.site_id = u.site_id AND v.visitor_id = u.visitor_id
+    AND v.xmin::text::bigint = u.version
+  RETURNING 1
+), goals AS (
+  SELECT 1 FROM sites s JOIN unnest({goals}) AS u(id, goals_version)
+    ON s.id = u.id AND s.goals_version = u.goals_version
+), new_sessions AS (
   INSERT INTO sessions ({session_columns})
   SELECT * FROM unnest({new_sessions})
 ), grown AS (
@@ -148,11 +225,7 @@ WITH new_sessions AS (
     events = s.events + u.events, pageviews = s.pageviews + u.pageviews
   FROM unnest({grown}) AS u({grown_fields})
   WHERE s.site_id = u.site_id AND s.id = u.id
-), moved AS (
-  UPDATE visitors v SET session_id = u.session_id, last_seen_at = u.last_seen_at,
-    session_started_at = u.session_started_at
-  FROM unnest({moves}) AS u({move_fields})
-  WHERE v.site_id = u.site_id AND v.visitor_id = u.visitor_id
+  RETURNING 1
 ), stored AS (
   INSERT INTO events ({event_columns})
   SELECT * FROM unnest({events})
@@ -168,21 +241,32 @@ WITH new_sessions AS (
   INSERT INTO visitor_sketches (site_id, hour, goal_id, part, sketch)
   SELECT u.site_id, u.hour, u.goal_id, nextval('visitor_sketch_parts'), u.sketch
   FROM unnest({sketches}) AS u({sketch_fields})
+), coverage AS (
+  INSERT INTO rollup_coverage (site_id, since_hour)
+  SELECT * FROM unnest({coverage})
+  ON CONFLICT (site_id) DO NOTHING
 )
-INSERT INTO rollup_coverage (site_id, since_hour)
-SELECT * FROM unnest({coverage})
-ON CONFLICT (site_id) DO NOTHING
+SELECT goalpost_unchanged(
+  (SELECT count(*) FROM keys) = e.keys AND (SELECT count(*) FROM arrived) = e.arrived
+  AND (SELECT count(*) FROM moved) = e.moved AND (SELECT count(*) FROM goals) = e.goals
+  AND (SELECT count(*) FROM grown) = e.grown)
+FROM unnest({expected}) AS e(keys, arrived, moved, goals, grown)
 """.replace("{session_columns}", ", ".join(SessionRow._fields))
    .replace("{grown_fields}", ", ".join(SessionGrowth._fields))
    .replace("{move_fields}", ", ".join(VisitorMove._fields))
+   .replace("{versioned_fields}", ", ".join(VersionedMove._fields))
    .replace("{event_columns}", ", ".join(EventRow._fields))
    .replace("{counter_columns}", ", ".join(CounterRow._fields))
    .replace("{sketch_fields}", ", ".join(SketchRow._fields)),
+    keys=typed(models.event_keys, EventKeyRow),
+    arrived=typed(models.visitors, VisitorMove),
+    moved=typed(models.visitors, VisitorMove) + [("version", "bigint")],
+    goals=typed(models.sites, SiteGoals),
     new_sessions=typed(models.sessions, SessionRow),
     grown=typed(models.sessions, SessionGrowth),
-    moves=typed(models.visitors, VisitorMove),
     events=typed(models.events, EventRow),
     counters=typed(models.rollup_hourly, CounterRow),
     sketches=typed(models.visitor_sketches, SketchRow),
     coverage=typed(models.rollup_coverage, CoverageRow),
+    expected=_COUNT,
 )

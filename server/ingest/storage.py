@@ -15,6 +15,13 @@ from server.ingest.rows import (
 )
 
 VisitorKey = tuple[uuid.UUID, str]
+
+
+class WriteConflict(Exception):
+    """What the batch read changed before its write (another batch got there first); nothing
+    was written: the writer computes the batch again (PostgreSQL's optimistic store)."""
+
+
 EventKey = tuple[uuid.UUID, str]
 
 
@@ -26,9 +33,10 @@ class BatchTx(Protocol):
 
     async def lock_visitors(self, rows: list[VisitorMove]
                             ) -> tuple[dict[VisitorKey, VisitorState], dict[uuid.UUID, int]]:
-        """rows (placeholders for new visitors) sorted by key; each row is created if missing
-        and locked until commit. Returns the visitors' state, and the goals_version of their
-        sites (a site missing from it no longer exists)."""
+        """rows (placeholders for new visitors) sorted by key. Returns the visitors' state, and
+        the goals_version of their sites (a site missing from it no longer exists). SQLite:
+        each row is created if missing and locked until commit; PostgreSQL: read, and `write`
+        raises WriteConflict if any of it changed before the write."""
 
     async def find_session(self, site_id: uuid.UUID, visitor_id: str, since: int, until: int
                            ) -> tuple[uuid.UUID, int, int] | None:
@@ -38,7 +46,8 @@ class BatchTx(Protocol):
     async def write(self, *, new_sessions: list[SessionRow],
                     grown_sessions: list[SessionGrowth], visitor_moves: list[VisitorMove],
                     events: list[EventRow]) -> None:
-        """Stores the batch, and adds its events to the read rollups (rollups.py)."""
+        """Stores the batch, and adds its events to the read rollups (rollups.py); raises
+        WriteConflict, having written nothing, when what the batch read has changed."""
 
 
 class BatchStore(Protocol):

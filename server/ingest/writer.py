@@ -5,14 +5,16 @@ that holds its event.
 One batch, one transaction (the statements: storage.py, batch_store.py, batch_store_pg.py):
   1. goals: the sites' goals_version is read; events matched against an older version are
      matched again, so a goal change in any process applies from its commit on;
-  2. idempotency: event_id keys are inserted, skipping existing ones; the losers are
+  2. idempotency: event_id keys are claimed, skipping existing ones; the losers are
      duplicates, answered with the goal their first copy recorded;
-  3. sessions: the visitor rows are locked (created first if new, so two processes can't both
-     start a session for one visitor), the 30-minute rule is applied here, and sessions and
+  3. sessions: the visitor rows are read, the 30-minute rule is applied here, and sessions and
      visitor rows are written back;
   4. events are inserted.
-Rows are locked in key order, so concurrent batches (here or in other processes) never wait on
-each other in a cycle.
+No two batches may both act on one visitor's old state: on SQLite the visitor rows are locked
+from step 3 to the commit (there is one writer anyway); on PostgreSQL nothing is locked while
+Python runs, and the batch's one writing statement checks that what it read is unchanged, or
+writes nothing and raises WriteConflict, and the batch is computed again (up to MAX_ATTEMPTS
+times, then answered 503), so two processes can't both start a session for one visitor.
 
 A batch that fails for any reason but a storage outage is split in halves, each tried on its own,
 until the event that storage refuses stands alone: that one is answered 500, every other event
@@ -42,7 +44,7 @@ from server.ingest.goal_cache import GoalCache
 from server.ingest.rows import (
     NO_SESSION, EventKeyRow, SessionGrowth, SessionRow, VisitorMove, VisitorState, event_row,
 )
-from server.ingest.storage import BatchTx
+from server.ingest.storage import BatchTx, WriteConflict
 
 log = logging.getLogger("goalpost.writer")
 
@@ -65,6 +67,8 @@ def _storage_errors() -> tuple[type[BaseException], ...]:
 
 
 STORAGE_ERRORS = _storage_errors()
+# a batch whose reads keep changing under it (WriteConflict) this many times is answered 503
+MAX_ATTEMPTS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,25 +117,31 @@ class Writer:
         self._max_batch = max_batch
         self._retry_after = retry_after
         self._concurrency = concurrency
-        self._queue: asyncio.Queue[tuple[Event, asyncio.Future] | None] = asyncio.Queue()
+        # one queue per concurrent batch, each visitor's events always in the same one: two
+        # batches of this process never act on one visitor at once (no WriteConflict between
+        # them; on PostgreSQL they would otherwise conflict whenever a visitor sends two events
+        # close together)
+        self._queues: list[asyncio.Queue[tuple[Event, asyncio.Future] | None]] = [
+            asyncio.Queue() for _ in range(concurrency)]
         self._tasks: list[asyncio.Task] = []
         self._closing = False
         self.batches = 0  # how many transactions: lets tests and benchmarks see grouping
         self.stored = 0
+        self.conflicts = 0  # batches computed again (WriteConflict)
 
     async def start(self) -> None:
         try:
             await self._store.warm_up()
         except STORAGE_ERRORS as exc:  # the first batch will try again
             log.warning("storage not reachable at start: %r", exc)
-        self._tasks = [asyncio.create_task(self._run(), name=f"goalpost-writer-{i}")
-                       for i in range(self._concurrency)]
+        self._tasks = [asyncio.create_task(self._run(queue), name=f"goalpost-writer-{i}")
+                       for i, queue in enumerate(self._queues)]
 
     async def stop(self) -> None:
         """Store what was accepted, then end."""
         self._closing = True
-        for _ in self._tasks:
-            self._queue.put_nowait(None)
+        for queue in self._queues:
+            queue.put_nowait(None)
         await asyncio.gather(*self._tasks)
         await self._store.close()
         if self.batches:
@@ -141,20 +151,21 @@ class Writer:
         if self._closing:
             raise Unavailable("shutting down", retry_after=self._retry_after)
         future = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((event, future))
+        queues = self._queues
+        queues[hash(event.visitor_id) % len(queues)].put_nowait((event, future))
         return await future
 
-    async def _run(self) -> None:
+    async def _run(self, queue: asyncio.Queue) -> None:
         while True:
-            item = await self._queue.get()
+            item = await queue.get()
             if item is None:
                 return
             # let requests that are already being parsed join this batch
             await asyncio.sleep(0)
             batch = [item]
             stop = False
-            while len(batch) < self._max_batch and not self._queue.empty():
-                more = self._queue.get_nowait()
+            while len(batch) < self._max_batch and not queue.empty():
+                more = queue.get_nowait()
                 if more is None:
                     stop = True
                     break
@@ -166,7 +177,7 @@ class Writer:
     async def _commit(self, batch: list[tuple[Event, asyncio.Future]]) -> None:
         try:
             results, stored = await self._write([event for event, _ in batch])
-        except STORAGE_ERRORS as exc:
+        except (WriteConflict, *STORAGE_ERRORS) as exc:
             log.warning("storage unavailable, %d events refused: %r", len(batch), exc)
             error = Unavailable("storage unavailable, retry later", retry_after=self._retry_after)
             for _, future in batch:
@@ -210,10 +221,22 @@ class Writer:
         """(the answer for each event, the events stored by this batch's commit)"""
         for event in batch:
             event.id = new_id()
-        async with self._store.transaction() as tx:
-            stored_before, copies = await self._claim_event_keys(tx, batch)
-            fresh = [e for e in batch if id(e) not in stored_before and id(e) not in copies]
-            gone = await self._store_fresh(tx, fresh) if fresh else []
+        visitor_ids = [event.visitor_id for event in batch]
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                async with self._store.transaction() as tx:
+                    stored_before, copies = await self._claim_event_keys(tx, batch)
+                    fresh = [e for e in batch
+                             if id(e) not in stored_before and id(e) not in copies]
+                    gone = await self._store_fresh(tx, fresh) if fresh else []
+                break
+            except WriteConflict:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                self.conflicts += 1
+                # computed again from what storage holds now, as if the batch came now
+                for event, visitor_id in zip(batch, visitor_ids):
+                    event.visitor_id = visitor_id
         if gone:
             gone_ids = {id(e) for e in gone}
             fresh = [e for e in fresh if id(e) not in gone_ids]

@@ -1,0 +1,123 @@
+"""PostgreSQL's optimistic writer (server/ingest/batch_store_pg.py): a batch reads without
+locking, and its one writing statement writes nothing when what it read has changed since; the
+writer then computes the batch again. SQLite locks the visitor rows from the read to the commit
+instead (one writer), so there is no such interleaving to provoke there."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.clock import now_us
+from server.ids import new_id
+from server.ingest.batch_store_pg import PgBatchStore
+from server.ingest.event import Event, RequestInfo
+from server.ingest.goal_cache import GoalCache
+from server.ingest.rows import NO_SESSION, SessionRow, VisitorMove, event_row
+from server.ingest.storage import WriteConflict
+from server.ingest.writer import Writer
+from tests.support.store import count_events, stored_events, stored_sessions
+
+SESSION_US = 30 * 60 * 1_000_000
+
+
+@pytest.fixture
+def postgres_only(backend):
+    if backend != "postgres":
+        pytest.skip("SQLite's writer locks the visitor rows until commit: nothing to conflict")
+
+
+async def send(client, site, visitor):
+    answer = await client.post("/api/event", json={
+        "site": site.domain, "url": f"https://{site.domain}/", "anonymous_id": visitor})
+    assert answer.status_code == 202, answer.text
+
+
+def an_event(site, visitor: str) -> Event:
+    event = Event(RequestInfo("192.0.2.1", "test"))
+    event.site_id, event.visitor_id = site.id, visitor
+    event.url, event.path = f"https://{site.domain}/late", "/late"
+    event.occurred_at = now_us()
+    event.goals_version = 1 << 40  # matched against the newest goals: nothing to match again
+    return event
+
+
+async def test_a_write_after_its_read_changed_writes_nothing(postgres_only, db, site, client):
+    await send(client, site, "v1")
+    store = PgBatchStore(db.url, connections=1)
+    try:
+        async with store.transaction() as tx:
+            state, _ = await tx.lock_visitors(
+                [VisitorMove(site.id, "v1", new_id(), NO_SESSION, None)])
+            await send(client, site, "v1")  # another batch moves the visitor meanwhile
+            event = an_event(site, "v1")
+            event.id, event.session_id = new_id(), new_id()
+            with pytest.raises(WriteConflict):
+                await tx.write(
+                    new_sessions=[SessionRow(site_id=site.id, id=event.session_id,
+                                             visitor_id="v1", started_at=event.occurred_at,
+                                             last_seen_at=event.occurred_at, has_converted=False,
+                                             events=1, pageviews=1)],
+                    grown_sessions=[],
+                    visitor_moves=[state[(site.id, "v1")].move(site.id, "v1")],
+                    events=[event_row(event)])
+    finally:
+        await store.close()
+    assert await count_events(db, site.id) == 2
+    assert len(await stored_sessions(db, site.id)) == 1
+
+
+class Interjecting:
+    """A real PostgreSQL store whose first batch, between its reads and its write, sees another
+    batch (through the running app) store an event of the same visitor."""
+
+    def __init__(self, store: PgBatchStore, interject):
+        self._store, self._interject = store, interject
+
+    def transaction(self):
+        store, interject = self._store, self._interject
+        self._interject = None
+
+        class Tx:
+            def __init__(self, tx):
+                self._tx = tx
+
+            def __getattr__(self, name):
+                return getattr(self._tx, name)
+
+            async def lock_visitors(self, rows):
+                read = await self._tx.lock_visitors(rows)
+                if interject is not None:
+                    await interject()
+                return read
+
+        class Context:
+            async def __aenter__(self):
+                self._cm = store.transaction()
+                return Tx(await self._cm.__aenter__())
+
+            async def __aexit__(self, *exc):
+                return await self._cm.__aexit__(*exc)
+
+        return Context()
+
+    async def warm_up(self):
+        await self._store.warm_up()
+
+    async def close(self):
+        await self._store.close()
+
+
+async def test_the_writer_computes_a_conflicted_batch_again(postgres_only, db, site, client):
+    store = Interjecting(PgBatchStore(db.url, connections=1), lambda: send(client, site, "v2"))
+    writer = Writer(store, GoalCache(db), session_timeout_us=SESSION_US)
+    await writer.start()
+    try:
+        stored = await writer.submit(an_event(site, "v2"))
+    finally:
+        await writer.stop()
+    assert stored.counted and writer.conflicts == 1
+    events = await stored_events(db, site.id)
+    [session] = await stored_sessions(db, site.id)  # the late event joined the other's session
+    assert sorted(e["path"] for e in events) == ["/", "/late"]
+    assert {e["session_id"] for e in events} == {session["id"]}
+    assert session["events"] == 2 and session["pageviews"] == 2
