@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from server.db import models
 from server.ingest import rollups
 from server.ingest.storage import WriteConflict
+from server.live.feed import CHANNEL, notifications
 from server.ingest.rows import (
     ArrayStatement, CounterRow, CoverageRow, EventKeyRow, EventRow, SessionGrowth, SessionRow,
     NO_SESSION, SketchRow, VisitorMove, VisitorState, typed,
@@ -146,15 +147,17 @@ class _PgTx:
             else:
                 moved.append(VersionedMove(*move, version))
         sites = sorted({e.site_id for e in events}, key=lambda s: s.bytes)
+        # the live feed's announcement of these events, sent by PostgreSQL at the commit
+        notices = notifications([(e.site_id, e.occurred_at, e.id) for e in events])
         goals = [SiteGoals(s, self._goals_versions[s]) for s in sites]
         try:
             await self.conn.execute(_WRITE.sql, *_WRITE.args(
                 keys=self._keys, arrived=arrived, moved=moved, goals=goals,
                 new_sessions=new_sessions, grown=grown_sessions, events=events,
                 counters=rollups.counter_rows(events), sketches=rollups.sketch_parts(events),
-                coverage=rollups.coverage_rows(events),
+                coverage=rollups.coverage_rows(events), notices=[Notice(n) for n in notices],
                 expected=[Expected(len(self._keys), len(arrived), len(moved), len(goals),
-                                   len(grown_sessions))]))
+                                   len(grown_sessions), len(notices))]))
         except asyncpg.PostgresError as exc:
             if exc.sqlstate in CONFLICTS:
                 raise WriteConflict(exc.sqlstate) from exc
@@ -169,10 +172,11 @@ CONFLICTS = {"GP409", "40P01"}
 VersionedMove = namedtuple("VersionedMove", (*VisitorMove._fields, "version"))
 # a site and the goals_version its events were matched against
 SiteGoals = namedtuple("SiteGoals", ("id", "goals_version"))
+# one NOTIFY payload of the live feed (server/live/feed.py)
+Notice = namedtuple("Notice", ("payload",))
 # how many rows each checked step of the write must touch
-Expected = namedtuple("Expected", ("keys", "arrived", "moved", "goals", "grown"))
-_COUNT = [("keys", "integer"), ("arrived", "integer"), ("moved", "integer"),
-          ("goals", "integer"), ("grown", "integer")]
+Expected = namedtuple("Expected", ("keys", "arrived", "moved", "goals", "grown", "notices"))
+_COUNT = [(field, "integer") for field in Expected._fields]
 
 
 _STORED_KEYS = ArrayStatement("""
@@ -192,10 +196,12 @@ LEFT JOIN visitors v ON v.site_id = u.site_id AND v.visitor_id = u.visitor_id
 
 # Everything a batch writes, in one statement that is its own transaction: event ids claimed,
 # new visitors, where each visitor is now (only if its row is still the version read), new and
-# grown sessions, the events, and the read rollups (rollups.py): counters added under their
-# rows' locks, visitors as new sketch parts (no lock). The last SELECT checks that every checked
+# grown sessions, the events, the read rollups (rollups.py): counters added under their rows'
+# locks, visitors as new sketch parts (no lock), and the live feed's NOTIFY (sent at commit). The last SELECT checks that every checked
 # step touched the rows it had to, else raises GP409, and the whole statement writes nothing.
-# No row is touched twice, which one statement requires.
+# No row is touched twice, which one statement requires. The counters come last: PostgreSQL
+# runs the CTEs that the final SELECT does not read in the order written, so the hot rows of a
+# busy site (its hour's counters) are locked for the shortest time before the commit.
 _WRITE = ArrayStatement("""
 WITH keys AS (
   INSERT INTO event_keys (site_id, event_key, event_id, created_at)
@@ -229,14 +235,6 @@ WITH keys AS (
 ), stored AS (
   INSERT INTO events ({event_columns})
   SELECT * FROM unnest({events})
-), counters AS (
-  INSERT INTO rollup_hourly ({counter_columns})
-  SELECT * FROM unnest({counters})
-  ON CONFLICT (site_id, hour, goal_id, currency) DO UPDATE SET
-    events = rollup_hourly.events + excluded.events,
-    pageviews = rollup_hourly.pageviews + excluded.pageviews,
-    conversions = rollup_hourly.conversions + excluded.conversions,
-    revenue_micros = rollup_hourly.revenue_micros + excluded.revenue_micros
 ), sketches AS (
   INSERT INTO visitor_sketches (site_id, hour, goal_id, part, sketch)
   SELECT u.site_id, u.hour, u.goal_id, nextval('visitor_sketch_parts'), u.sketch
@@ -245,19 +243,31 @@ WITH keys AS (
   INSERT INTO rollup_coverage (site_id, since_hour)
   SELECT * FROM unnest({coverage})
   ON CONFLICT (site_id) DO NOTHING
+), notified AS (
+  SELECT pg_notify('{channel}', n.payload) FROM unnest({notices}) AS n(payload)
+), counters AS (
+  INSERT INTO rollup_hourly ({counter_columns})
+  SELECT * FROM unnest({counters})
+  ON CONFLICT (site_id, hour, goal_id, currency) DO UPDATE SET
+    events = rollup_hourly.events + excluded.events,
+    pageviews = rollup_hourly.pageviews + excluded.pageviews,
+    conversions = rollup_hourly.conversions + excluded.conversions,
+    revenue_micros = rollup_hourly.revenue_micros + excluded.revenue_micros
 )
 SELECT goalpost_unchanged(
   (SELECT count(*) FROM keys) = e.keys AND (SELECT count(*) FROM arrived) = e.arrived
   AND (SELECT count(*) FROM moved) = e.moved AND (SELECT count(*) FROM goals) = e.goals
-  AND (SELECT count(*) FROM grown) = e.grown)
-FROM unnest({expected}) AS e(keys, arrived, moved, goals, grown)
+  AND (SELECT count(*) FROM grown) = e.grown AND (SELECT count(*) FROM notified) = e.notices)
+FROM unnest({expected}) AS e({expected_fields})
 """.replace("{session_columns}", ", ".join(SessionRow._fields))
    .replace("{grown_fields}", ", ".join(SessionGrowth._fields))
    .replace("{move_fields}", ", ".join(VisitorMove._fields))
    .replace("{versioned_fields}", ", ".join(VersionedMove._fields))
    .replace("{event_columns}", ", ".join(EventRow._fields))
    .replace("{counter_columns}", ", ".join(CounterRow._fields))
-   .replace("{sketch_fields}", ", ".join(SketchRow._fields)),
+   .replace("{sketch_fields}", ", ".join(SketchRow._fields))
+   .replace("{expected_fields}", ", ".join(Expected._fields))
+   .replace("{channel}", CHANNEL),
     keys=typed(models.event_keys, EventKeyRow),
     arrived=typed(models.visitors, VisitorMove),
     moved=typed(models.visitors, VisitorMove) + [("version", "bigint")],
@@ -268,5 +278,6 @@ FROM unnest({expected}) AS e(keys, arrived, moved, goals, grown)
     counters=typed(models.rollup_hourly, CounterRow),
     sketches=typed(models.visitor_sketches, SketchRow),
     coverage=typed(models.rollup_coverage, CoverageRow),
+    notices=[("payload", "text")],
     expected=_COUNT,
 )

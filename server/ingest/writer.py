@@ -21,7 +21,8 @@ until the event that storage refuses stands alone: that one is answered 500, eve
 of the batch (other sites' too) is stored.
 
 After the commit, the events it stored (not duplicates) are published to the live feed
-(server/live/feed.py), which never waits.
+(server/live/feed.py), which never waits; on PostgreSQL the batch's own statement announced
+them at its commit already.
 """
 
 from __future__ import annotations

@@ -1,15 +1,15 @@
 """How stored events reach every process's LiveHub.
 
-The writer calls `publish(events)` after each commit (server/ingest/writer.py); it never waits.
-
-- SQLite (one process): the events go straight to this process's hub.
-- PostgreSQL (any number of processes): `publish` queues (site, event id) pairs; a sender task
-  sends them with `pg_notify` on its own connection, one notification per site and up to
-  IDS_PER_NOTIFY ids (well within PostgreSQL's 8000-byte payload limit, whatever the events
-  carry). That same connection LISTENs: every process, this one included, hears every
-  notification, reads the announced events of sites it has subscribers for (one statement per
-  notification, in the order heard) and hands them to its hub. A lost connection is
-  reconnected; what was announced meanwhile is not replayed (logged).
+- SQLite (one process): the writer calls `publish(events)` after each commit and the events go
+  straight to this process's hub.
+- PostgreSQL (any number of processes): the writer's one statement per batch also NOTIFYs
+  (site, event ids), one notification per site and up to IDS_PER_NOTIFY ids (well within
+  PostgreSQL's 8000-byte payload limit, whatever the events carry), which PostgreSQL sends at
+  its commit and only then (server/ingest/batch_store_pg.py; payloads: `notifications`). Every
+  process LISTENs on a connection of its own, hears every notification, reads the announced
+  events of sites it has subscribers for (one statement per notification, in the order heard)
+  and hands them to its hub. A lost connection is reconnected; what was announced meanwhile is
+  not replayed (logged).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ log = logging.getLogger("goalpost.live")
 
 CHANNEL = "goalpost_events"
 IDS_PER_NOTIFY = 200  # "<site hex>:" + 200 × "<id hex>," = 6633 bytes < 8000
-MAX_PENDING = 100_000  # ids waiting for a NOTIFY, or notifications waiting to be read
+MAX_PENDING = 100_000  # notifications heard and waiting to be read
 RECONNECT_SECONDS = 1.0
 
 
@@ -89,46 +89,34 @@ def notifications(announced: list[tuple[uuid.UUID, int, uuid.UUID]]) -> list[str
 
 
 class PostgresFeed:
-    """Many processes on one PostgreSQL: NOTIFY after each commit, LISTEN in every process."""
+    """Many processes on one PostgreSQL: the writer NOTIFYs at each commit, every process
+    LISTENs."""
 
     def __init__(self, hub: LiveHub, db: Database):
         self.hub = hub
         self.db = db
         self._dsn = make_url(db.url).set(drivername="postgresql").render_as_string(
             hide_password=False)
-        self._pending: list[tuple[uuid.UUID, int, uuid.UUID]] = []  # not yet announced
-        self._sending = False
-        self._wake = asyncio.Event()
         self._heard: asyncio.Queue[str] = asyncio.Queue(maxsize=MAX_PENDING)
         self._listening = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self.dropped = 0  # announcements lost to overflow or a lost connection
 
     async def start(self, *, wait_seconds: float = 10.0) -> None:
-        self._tasks = [asyncio.create_task(self._connection_loop(), name="goalpost-live-notify"),
+        self._tasks = [asyncio.create_task(self._connection_loop(), name="goalpost-live-listen"),
                        asyncio.create_task(self._read_loop(), name="goalpost-live-read")]
         try:  # subscribers of this process hear events from the first request on
             await asyncio.wait_for(self._listening.wait(), wait_seconds)
         except asyncio.TimeoutError:
             log.warning("live events: LISTEN not established yet; retrying in the background")
 
-    async def stop(self, *, flush_seconds: float = 2.0) -> None:
-        # the writer has stored its last batch: announce it before the connection goes
-        deadline = asyncio.get_running_loop().time() + flush_seconds
-        while ((self._pending or self._sending) and self._listening.is_set()
-               and asyncio.get_running_loop().time() < deadline):
-            await asyncio.sleep(0.02)
+    async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def publish(self, events: list[Event]) -> None:
-        if len(self._pending) + len(events) > MAX_PENDING:
-            self.dropped += len(events)
-            log.warning("live events: %d events not announced (NOTIFY backlog full)", len(events))
-            return
-        self._pending.extend((e.site_id, e.occurred_at, e.id) for e in events)
-        self._wake.set()
+        """Nothing to do: the batch's own statement announced its events at its commit."""
 
     async def _connection_loop(self) -> None:
         import asyncpg
@@ -137,10 +125,12 @@ class PostgresFeed:
             conn = None
             try:
                 conn = await asyncpg.connect(self._dsn)
+                closed = asyncio.Event()
+                conn.add_termination_listener(lambda _conn: closed.set())
                 await conn.add_listener(CHANNEL, self._on_notification)
-                conn.add_termination_listener(lambda _conn: self._wake.set())
                 self._listening.set()
-                await self._send_until_closed(conn)
+                await closed.wait()
+                log.warning("live events: connection lost; reconnecting")
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database is away: keep trying
@@ -151,24 +141,9 @@ class PostgresFeed:
                     conn.terminate()
             await asyncio.sleep(RECONNECT_SECONDS)
 
-    async def _send_until_closed(self, conn) -> None:
-        while not conn.is_closed():
-            await self._wake.wait()
-            self._wake.clear()
-            announced, self._pending = self._pending, []
-            if announced and not conn.is_closed():
-                self._sending = True
-                try:
-                    await conn.execute("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p",
-                                       CHANNEL, notifications(announced))
-                except Exception:
-                    self.dropped += len(announced)
-                    log.warning("live events: %d events not announced", len(announced))
-                    raise
-                finally:
-                    self._sending = False
-
     def _on_notification(self, _conn, _pid, _channel, payload: str) -> None:
+        if not self.hub.has_subscribers():
+            return  # every batch of every process is heard here: most go to no one
         try:
             self._heard.put_nowait(payload)
         except asyncio.QueueFull:

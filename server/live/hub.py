@@ -65,6 +65,9 @@ class LiveHub:
     def wants(self, site_id: uuid.UUID) -> bool:
         return site_id in self._by_site
 
+    def has_subscribers(self) -> bool:
+        return bool(self._by_site)
+
     def subscribe(self, site_id: uuid.UUID) -> Subscriber:
         subscriber = Subscriber(site_id, self.queue_size)
         self._by_site.setdefault(site_id, set()).add(subscriber)
