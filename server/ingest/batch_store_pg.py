@@ -10,7 +10,8 @@ computes the batch again from fresh reads (storage.WriteConflict). Locks are tak
 that one statement, so no lock is held while Python runs or while a round trip is under way.
 
 Every statement is prepared over array parameters (unnest), one array per column of the named
-rows of rows.py, typed from the tables (rows.ArrayStatement). The writer owns its connections,
+rows of rows.py, typed from the tables (rows.ArrayStatement); the wide rows (events, new
+sessions) as one json parameter each (rows.JsonRows). The writer owns its connections,
 one per concurrent batch, and opens a new one after a failure. (SQLite: batch_store.py; which
 one runs: storage.py.)"""
 
@@ -30,8 +31,8 @@ from server.ingest import rollups
 from server.ingest.storage import WriteConflict
 from server.live.feed import CHANNEL, notifications
 from server.ingest.rows import (
-    ArrayStatement, CounterRow, CoverageRow, EventKeyRow, EventRow, SessionGrowth, SessionRow,
-    NO_SESSION, SketchRow, VisitorMove, VisitorState, typed,
+    ArrayStatement, CounterRow, CoverageRow, EventKeyRow, EventRow, JsonRows, SessionGrowth,
+    SessionRow, NO_SESSION, SketchRow, VisitorMove, VisitorState, typed,
 )
 
 
@@ -223,7 +224,7 @@ WITH keys AS (
     ON s.id = u.id AND s.goals_version = u.goals_version
 ), new_sessions AS (
   INSERT INTO sessions ({session_columns})
-  SELECT * FROM unnest({new_sessions})
+  SELECT {session_columns} FROM json_populate_recordset(NULL::sessions, {new_sessions})
 ), grown AS (
   UPDATE sessions s SET started_at = LEAST(s.started_at, u.first_seen),
     last_seen_at = GREATEST(s.last_seen_at, u.last_seen),
@@ -234,7 +235,7 @@ WITH keys AS (
   RETURNING 1
 ), stored AS (
   INSERT INTO events ({event_columns})
-  SELECT * FROM unnest({events})
+  SELECT {event_columns} FROM json_populate_recordset(NULL::events, {events})
 ), sketches AS (
   INSERT INTO visitor_sketches (site_id, hour, goal_id, part, sketch)
   SELECT u.site_id, u.hour, u.goal_id, nextval('visitor_sketch_parts'), u.sketch
@@ -272,9 +273,9 @@ FROM unnest({expected}) AS e({expected_fields})
     arrived=typed(models.visitors, VisitorMove),
     moved=typed(models.visitors, VisitorMove) + [("version", "bigint")],
     goals=typed(models.sites, SiteGoals),
-    new_sessions=typed(models.sessions, SessionRow),
+    new_sessions=JsonRows(SessionRow),
     grown=typed(models.sessions, SessionGrowth),
-    events=typed(models.events, EventRow),
+    events=JsonRows(EventRow),
     counters=typed(models.rollup_hourly, CounterRow),
     sketches=typed(models.visitor_sketches, SketchRow),
     coverage=typed(models.rollup_coverage, CoverageRow),
