@@ -25,12 +25,11 @@ import uuid
 from collections import defaultdict
 from typing import Iterable
 
-import numpy as np
 from sqlalchemy import Uuid, bindparam, case, delete, func, literal, select, text, update
 
 from server.clock import DAY_US, HOUR_US, hour_of, now_us
-from server.db.hll import (HOURLY_SOURCES, M, encode, encode_registers, merge_into, merged,
-                           register_of, registers)
+from server.db.hll import (HOURLY_SOURCES, Sketches, encode, encode_registers, merge_into,
+                           merged, registers)
 from server.db.models import NIL_UUID, rollup_coverage, rollup_hourly, visitor_sketches
 from server.db.models import events as events_table
 from server.db.models import sessions as sessions_table
@@ -279,30 +278,19 @@ async def rebuild(conn, site_id: uuid.UUID, before_hour: int | None = None) -> N
     await conn.execute(rollup_coverage.insert().values(site_id=site_id, since_hour=since))
 
 
-# Visitor ids whose registers a rebuild remembers: a month of a busy site sees each visitor in
-# many hours and goals, and hashing is most of a rebuild's time; the bound keeps the memory of a
-# rebuild over years in check.
-_HASHED_VISITORS = 2_000_000
-
-
 async def _rebuild_sketches(conn, mine, hour) -> int | None:
     """Write the sketches of the events `mine` selects (part 0 rows); returns their first hour.
-    Streamed in hour order, so only the hour being read is held in memory; each visitor hashed
-    once."""
+    Streamed in hour order: an hour's sketches are written once the next hour is read."""
     e = events_table.c
-    codes: dict[str, int] = {}  # visitor id -> register << 8 | value
-    open_hours: dict[tuple, list[int]] = defaultdict(list)  # (site, hour, goal) -> codes
+    sketches = Sketches()
     rows: list[dict] = []
     first = None
 
     async def close(before: int | None) -> None:
         """Encode the sketches of the hours before `before` (None: all), write full batches."""
-        for key in [k for k in open_hours if before is None or k[1] < before]:
-            packed = np.array(open_hours.pop(key), dtype=np.int64)
-            regs = np.zeros(M, dtype=np.uint8)
-            np.maximum.at(regs, packed >> 8, (packed & 0xFF).astype(np.uint8))
-            rows.append({"site_id": key[0], "hour": key[1], "goal_id": key[2],
-                         "sketch": encode_registers(regs)})
+        done = [k for k in sketches.keys() if before is None or k[1] < before]
+        rows.extend({"site_id": k[0], "hour": k[1], "goal_id": k[2], "sketch": blob}
+                    for k, blob in sketches.take(done))
         while len(rows) >= 5000 or (before is None and rows):
             await conn.execute(visitor_sketches.insert(), rows[:5000])
             del rows[:5000]
@@ -313,15 +301,10 @@ async def _rebuild_sketches(conn, mine, hour) -> int | None:
                                .where(mine).distinct().order_by(labelled))
     async for part in result.partitions(50_000):
         for site_id, h, goal_id, visitor in part:
-            code = codes.get(visitor)
-            if code is None:
-                if len(codes) >= _HASHED_VISITORS:
-                    codes.clear()
-                i, r = register_of(visitor)
-                code = codes[visitor] = i << 8 | r
-            open_hours[(site_id, h, NIL_UUID)].append(code)
+            code = sketches.code(visitor)
+            sketches.add((site_id, h, NIL_UUID), code)
             if goal_id is not None:
-                open_hours[(site_id, h, goal_id)].append(code)
+                sketches.add((site_id, h, goal_id), code)
         first = part[0][1] if first is None else first
         await close(part[-1][1])
     await close(None)
