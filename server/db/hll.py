@@ -150,7 +150,11 @@ class Sketches:
     def take(self, keys: Iterable[Hashable]) -> Iterator[tuple[Hashable, bytes]]:
         """(key, sketch blob) of these keys, which are then forgotten."""
         for key in keys:
-            packed = np.array(self._open.pop(key), dtype=np.int64)
-            regs = np.zeros(M, dtype=np.uint8)
-            np.maximum.at(regs, packed >> 8, (packed & 0xFF).astype(np.uint8))
-            yield key, encode_registers(regs)
+            # sorted, a register's highest value is its last code (most keys hold a few
+            # visitors: no dense array of M registers for them)
+            packed = np.unique(np.array(self._open.pop(key), dtype=np.int64))
+            at = packed >> 8
+            last = np.append(at[1:] != at[:-1], True)
+            out = np.empty(int(last.sum()), dtype=_PAIR)
+            out["i"], out["v"] = at[last], packed[last] & 0xFF
+            yield key, out.tobytes()

@@ -134,8 +134,9 @@ async def _build(db: Database, site_id: uuid.UUID, hours: list[int],
                            func.sum(e.revenue_micros).label("micros"))
                     .select_from(joined).where(*mine).group_by(hour, *attribution, *kind)):
                 micros = None if row.micros is None else int(row.micros)  # numeric sums
+                values = row._mapping
                 for dimension, column in ROLLED.items():
-                    key = (row.hour, dimension, key_of(row._mapping[column]))
+                    key = (row.hour, dimension, key_of(values[column]))
                     if row.pageview:
                         pageviews[key] += row.n
                     _count(counters, key, row.is_conversion, row.goal_id, row.revenue_currency,
@@ -146,8 +147,9 @@ async def _build(db: Database, site_id: uuid.UUID, hours: list[int],
             async for part in result.partitions(50_000):
                 for row in part:
                     code = sketches.code(row.visitor_id)
+                    values = row._mapping
                     for dimension, column in ROLLED.items():
-                        sketches.add((row.hour, dimension, key_of(row._mapping[column])), code)
+                        sketches.add((row.hour, dimension, key_of(values[column])), code)
                 await write(part[-1].hour)
         await write(None)
         rows = [{"site_id": site_id, "hour": k[0], "dimension": k[1], "value": k[2],
