@@ -26,7 +26,8 @@ of the whole range), the median of the later calls, and the SQL's median. The tw
 every count and sum (checked; any difference is printed and makes the exit status 1); visitor
 counts read from sketches are HyperLogLog estimates, printed with their error.
 
-The database is dropped at the end unless --keep; --database measures a kept one again.
+The database is dropped at the end unless --keep; --database measures a kept one again (its
+dimension rollups built already, unless --cold drops them first).
 """
 
 from __future__ import annotations
@@ -401,7 +402,7 @@ async def median_ms(fn, rounds: int, times: list[float] | None = None) -> float:
 # ----------------------------------------------------------------------------- run
 
 
-async def main(n_events: int, keep: bool, database: str | None, rounds: int) -> bool:
+async def main(n_events: int, keep: bool, database: str | None, rounds: int, cold: bool) -> bool:
     """database: measure an existing bench database (from --keep) instead of making one.
     Returns whether GraphQL and SQL agreed everywhere."""
     name = database or f"goalpost_bench_{uuid.uuid4().hex[:10]}"
@@ -414,7 +415,7 @@ async def main(n_events: int, keep: bool, database: str | None, rounds: int) -> 
         if database is None:
             await asyncio.to_thread(upgrade, url)
             await generate(url, n_events)
-        return await measure(url, rounds)
+        return await measure(url, rounds, cold)
     finally:
         if keep or database:
             print(f"kept: --database {name}")
@@ -473,13 +474,18 @@ async def generate(url: str, n_events: int) -> None:
     await conn.close()
 
 
-async def measure(url: str, rounds: int) -> bool:
-    """Returns whether GraphQL and SQL agreed everywhere."""
+async def measure(url: str, rounds: int, cold: bool) -> bool:
+    """cold: drop the dimension rollups first, so that the first read builds them again.
+    Returns whether GraphQL and SQL agreed everywhere."""
     conn = await asyncpg.connect(plain(url))
     now = int(await conn.fetchval("SELECT value FROM app_config WHERE key = 'bench_now'"))
     site_id = await conn.fetchval("SELECT id FROM sites WHERE domain = 'bench.example'")
     goals = {row["name"]: row["id"] for row in await conn.fetch(
         "SELECT name, id FROM goals WHERE site_id = $1", site_id)}
+    if cold:
+        for table in ("dimension_hours", "dimension_sketches", "dimension_counters"):
+            await conn.execute(f"DELETE FROM {table} WHERE site_id = $1", site_id)
+        await conn.execute("VACUUM ANALYZE dimension_hours, dimension_sketches, dimension_counters")
     built = await conn.fetchval("SELECT count(*) FROM dimension_hours WHERE site_id = $1", site_id)
     print(f"dimension rollups: {'built before this run' if built else 'built by the first read'}"
           f" ({built} hours)")
@@ -542,5 +548,9 @@ if __name__ == "__main__":
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--database", help="measure a database kept by an earlier --keep run")
     parser.add_argument("--rounds", type=int, default=ROUNDS, help="timed calls per read")
+    parser.add_argument("--cold", action="store_true",
+                        help="with --database: drop the dimension rollups, built again by the "
+                             "first read that needs them")
     args = parser.parse_args()
-    sys.exit(0 if asyncio.run(main(args.events, args.keep, args.database, args.rounds)) else 1)
+    sys.exit(0 if asyncio.run(main(args.events, args.keep, args.database, args.rounds, args.cold))
+             else 1)
