@@ -22,7 +22,8 @@ the first sessions page (20 sessions with their events and goals), a breakdown b
 dimension (and one for a goal) and one filtered kpis, each beside one hand-written SQL query
 over the raw events and sessions computing the same numbers, in the same run. Per read: the
 first call (a breakdown's first call after the data was written builds the dimension rollups
-of the whole range), the median of the later calls, and the SQL's median. The two agree on
+of the whole range), the median of the later calls, and the SQL's median (each of --rounds
+calls, fewer once they took 10 s: the SQL at 10M events takes up to a minute a call). The two agree on
 every count and sum (checked; any difference is printed and makes the exit status 1); visitor
 counts read from sketches are HyperLogLog estimates, printed with their error.
 
@@ -390,13 +391,14 @@ async def timed(fn) -> tuple[object, float]:
     return result, (time.perf_counter() - t0) * 1000
 
 
-async def median_ms(fn, rounds: int, times: list[float] | None = None) -> float:
-    """The median of `rounds` calls (`times`: ones already made); a call of seconds (the
-    hand-written SQL at 10M events) stops at 3 once they took over 10 s together."""
+async def median_ms(fn, rounds: int, times: list[float] | None = None) -> tuple[float, int]:
+    """(the median, of how many calls) of `rounds` calls (`times`: ones already made); calls of
+    seconds (the hand-written SQL at 10M events takes up to a minute) stop once they took over
+    10 s together."""
     times = list(times or [])
-    while len(times) < rounds and not (len(times) >= 3 and sum(times) > 10_000):
+    while len(times) < rounds and sum(times) <= 10_000:
         times.append((await timed(fn))[1])
-    return statistics.median(times)
+    return statistics.median(times), len(times)
 
 
 # ----------------------------------------------------------------------------- run
@@ -526,15 +528,16 @@ async def measure(url: str, rounds: int, cold: bool) -> bool:
                           check_kpis))
             width = max(len(name) for name, *_ in reads)
             print(f"load average at start: {os.getloadavg()}", flush=True)
-            print(f"{'read':<{width}} {'first ms':>9} {'GraphQL ms':>11} {'one SQL ms':>11}  "
-                  f"check", flush=True)
+            print(f"{'read':<{width}} {'first ms':>9} {'GraphQL ms':>15} {'one SQL ms':>15}  "
+                  f"check (ms: median (calls))", flush=True)
             for name, gql, query, check in reads:
                 answer, first_ms = await timed(gql)
+                print(f"{name:<{width}} {first_ms:>9.1f}", end=" ", flush=True)
                 rows, sql_ms = await timed(query)
                 note, problems = check(answer, rows)
-                g_ms = await median_ms(gql, rounds)
-                s_ms = await median_ms(query, rounds, [sql_ms])
-                print(f"{name:<{width}} {first_ms:>9.1f} {g_ms:>11.1f} {s_ms:>11.1f}  "
+                g_ms, g_n = await median_ms(gql, rounds)
+                s_ms, s_n = await median_ms(query, rounds, [sql_ms])
+                print(f"{g_ms:>10.1f} ({g_n:>2}) {s_ms:>10.1f} ({s_n:>2})  "
                       f"{'DIFFERENT: ' + '; '.join(problems) if problems else note}", flush=True)
                 agreed = agreed and not problems
             print(f"load average at end: {os.getloadavg()}", flush=True)
