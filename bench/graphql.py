@@ -1,4 +1,5 @@
-"""Benchmark of the GraphQL reads on PostgreSQL: python bench/graphql.py [--events N]
+"""Benchmark of the GraphQL reads on PostgreSQL: python bench/graphql.py [--events N] [--keep]
+                                              [--database NAME] [--rounds R]
 
 Creates a throwaway database (at GOALPOST_BENCH_POSTGRES_URL, default the test server's
 GOALPOST_TEST_POSTGRES_URL / postgres@127.0.0.1:5432), migrates it, and generates inside
@@ -7,15 +8,27 @@ PostgreSQL one site with N events (default 1M, made to scale to 10M) over the la
 * visitors 0.3 x N; sessions of a geometric number of events (mean 2.5) 5 s to 5 min apart; a
   share of returning visitors with several sessions;
 * session starts follow a daily curve; paths are Zipf-like over 2,000 pages;
+* sessions carry the attribution the breakdowns read: a source from their referrer, UTM
+  fields on a tenth of them, browser / OS / device from a few clients, their entry path;
 * event mix: pageviews, outbound clicks, form submissions, custom events; ~3 % of sessions
   buy ("Purchase", revenue in USD / EUR / GBP), some sign up; events carry the goal ids the
   matcher would have recorded and sessions `has_converted` consistent with them;
-* the rollups rebuilt from them (server.ingest.rollups.rebuild), as ingestion would have kept them.
+* the rollups rebuilt from them (server.ingest.rollups.rebuild) and the days compacted, as
+  ingestion and the daily maintenance would have kept them. The dimension rollups are left to
+  the first read that needs them, as on a server (server/stats/dimension_rollups.py).
 
-Then, through the real endpoint (the ASGI app with its lifespan, over httpx), the median of
-kpis, goalStats and the first sessions page (20 sessions with their events and goals), next to
-the same numbers computed by one hand-written SQL query each over the raw events, in the same
-run. The database is dropped at the end.
+Then, through the real endpoint (the ASGI app with its lifespan, over httpx): kpis, goalStats,
+the first sessions page (20 sessions with their events and goals), a breakdown by every
+dimension (and one for a goal) and one filtered kpis, each beside one hand-written SQL query
+over the raw events and sessions computing the same numbers, in the same run. Per read: the
+first call (a breakdown's first call after the data was written builds the dimension rollups
+of the whole range), the median of the later calls, and the SQL's median (each of --rounds
+calls, fewer once they took 10 s: the SQL at 10M events takes up to a minute a call). The two agree on
+every count and sum (checked; any difference is printed and makes the exit status 1); visitor
+counts read from sketches are HyperLogLog estimates, printed with their error.
+
+The database is dropped at the end unless --keep; --database measures a kept one again (its
+dimension rollups built already, unless --cold drops them first).
 """
 
 from __future__ import annotations
@@ -28,11 +41,12 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 import argparse
 import asyncio
+import functools
+import json
 import os
 import statistics
 import time
 import uuid
-from types import SimpleNamespace
 
 import asyncpg
 import httpx
@@ -42,7 +56,10 @@ from asgi_lifespan import LifespanManager  # noqa: E402
 from server.app import create_app  # noqa: E402
 from server.clock import DAY_US  # noqa: E402
 from server.db.migrate import upgrade  # noqa: E402
+from server.db.models import SESSION_ATTRIBUTION  # noqa: E402
 from server.settings import Settings  # noqa: E402
+from server.stats.breakdown import DIMENSIONS, PAGE, SESSION_DIMENSIONS  # noqa: E402
+from server.stats.dimension_rollups import ROLLED  # noqa: E402
 
 ADMIN_URL = os.environ.get("GOALPOST_BENCH_POSTGRES_URL") or os.environ.get(
     "GOALPOST_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -76,6 +93,35 @@ PATH = "(CASE WHEN r.rank = 1 THEN '/' ELSE '/page/' || (r.rank - 1) END)"
 RANK = f"floor(exp(power(random(), 2.5) * ln({N_PATHS})))::int"
 
 
+# attribution as server/ingest/attribution.py derives it: the source named after the referrer,
+# the campaigns of a tenth of the sessions, a few clients (shares in percent)
+REFERRERS = (None, "https://www.google.com/", "https://news.ycombinator.com/", "https://t.co/x")
+SOURCES = ("Direct / None", "Google", "Hacker News", "Twitter")
+UTM_SOURCES = (None, "news", "partner", "google")
+UTM_MEDIUMS = (None, "email", "referral", "cpc")
+CAMPAIGNS = (None, "spring", "launch", "brand")
+BROWSERS = ("Chrome", "Mobile Safari", "Chrome Mobile", "Safari", "Firefox", "Mobile Safari", None)
+SYSTEMS = ("Windows", "iOS", "Android", "Mac OS X", "Windows", "iOS", None)
+DEVICES = ("desktop", "mobile", "mobile", "desktop", "desktop", "tablet", None)
+CLIENT_SHARES = (35, 25, 20, 8, 6, 4, 2)
+CLIENT = "ARRAY[" + ",".join(str(i) for i, n in enumerate(CLIENT_SHARES) for _ in range(n)) + "]"
+assert sum(CLIENT_SHARES) == 100
+
+
+def pick(values: tuple, index: str) -> str:
+    """The SQL of values[index] (0-based)."""
+    items = ", ".join("NULL" if v is None else "'" + v + "'" for v in values)
+    return f"(ARRAY[{items}]::text[])[1 + {index}]"
+
+
+ATTRIBUTION = {  # sessions column -> its value in SQL over bench_sessions s
+    "source": pick(SOURCES, "s.referrer_no"), "utm_source": pick(UTM_SOURCES, "s.campaign"),
+    "utm_medium": pick(UTM_MEDIUMS, "s.campaign"), "utm_campaign": pick(CAMPAIGNS, "s.campaign"),
+    "utm_term": "NULL", "utm_content": "NULL", "browser": pick(BROWSERS, "s.client"),
+    "os": pick(SYSTEMS, "s.client"), "device": pick(DEVICES, "s.client")}
+assert set(ATTRIBUTION) == set(SESSION_ATTRIBUTION)
+
+
 def id_from(us: str) -> str:
     """A UUIDv7-shaped id from a time in microseconds: time-ordered like the server's ids."""
     return (f"(lpad(to_hex(({us}) / 1000), 12, '0') || '7' || "
@@ -105,8 +151,10 @@ def generation_sql(n_events: int, site_id: uuid.UUID, goals: dict[str, uuid.UUID
                  (ARRAY['USD','USD','USD','USD','USD','USD','EUR','EUR','EUR','GBP'])
                    [1 + floor(random() * 10)::int] AS currency,
                  (100 + floor(random() * 19900))::bigint * 10000 AS price,
-                 (ARRAY[NULL, 'https://www.google.com/', 'https://news.ycombinator.com/',
-                        'https://t.co/x'])[1 + floor(random() * 4)::int] AS referrer,
+                 floor(random() * {len(REFERRERS)})::int AS referrer_no,
+                 CASE WHEN random() < 0.1 THEN 1 + floor(random() * {len(CAMPAIGNS) - 1})::int
+                      ELSE 0 END AS campaign,
+                 ({CLIENT})[1 + floor(random() * 100)::int] AS client,
                  {RANK} AS rank
           FROM generate_series(1, {n_sessions}) g) s
         WHERE started_at < {now_us}
@@ -142,10 +190,12 @@ def generation_sql(n_events: int, site_id: uuid.UUID, goals: dict[str, uuid.UUID
           CROSS JOIN LATERAL (SELECT j, random() AS r FROM generate_series(0, s.size - 1) j) e
         ) x""",
         f"""INSERT INTO sessions (site_id, id, visitor_id, started_at, last_seen_at, entry_path,
-                                  referrer, has_converted, events, pageviews)
+                                  referrer, has_converted, events, pageviews,
+                                  {", ".join(ATTRIBUTION)})
         SELECT {site}, s.id, 'v' || lpad(s.visitor::text, 8, '0'), s.started_at,
                s.started_at + (s.size - 1) * s.gap, {PATH.replace("r.rank", "s.rank")},
-               s.referrer, a.converted, s.size, a.pageviews
+               {pick(REFERRERS, "s.referrer_no")}, a.converted, s.size, a.pageviews,
+               {", ".join(ATTRIBUTION.values())}
         FROM bench_sessions s JOIN (
           SELECT session_id, bool_or(is_conversion) AS converted,
                  count(*) FILTER (WHERE type = 'pageview') AS pageviews
@@ -165,22 +215,35 @@ SESSIONS = """query($s: ID!, $r: DateRange) { sessions(siteId: $s, range: $r, fi
   edges { cursor node { id visitorId startedAt lastSeenAt entryPath referrer hasConverted
     events { id type name path occurredAt props revenue { amount currency } goal { id name } } } }
 } }"""
+BREAKDOWN = ("query($s: ID!, $r: DateRange, $by: Dimension!, $g: ID) { breakdown(siteId: $s, "
+             "range: $r, by: $by, goalId: $g) { value visitors conversions conversionRate "
+             "revenue { amount currency } } }")
+KPIS_FILTERED = ("query($s: ID!, $r: DateRange, $f: [StatsFilter!]) { kpis(siteId: $s, range: $r, "
+                 "filters: $f) { visitors sessions pageviews conversions conversionRate "
+                 "revenue { amount currency } } }")
+# the breakdowns measured: (dimension, goal name or None); every dimension, and one for a goal
+BREAKDOWNS = [*((d, None) for d in DIMENSIONS), ("SOURCE", "Purchase")]
+FILTER = {"dimension": "SOURCE", "value": "Google"}
 
-SQL_KPIS = """
-SELECT count(DISTINCT visitor_id), count(*) FILTER (WHERE type = 'pageview'),
-       count(*) FILTER (WHERE is_conversion),
-       (SELECT count(*) FROM sessions WHERE site_id = $1 AND started_at >= $2 AND started_at < $3),
-       (SELECT json_agg(json_build_object('c', c, 'm', m)) FROM (
+# the hand-written queries: $1 site, [$2, $3) the range
+MONEY_JSON = "json_agg(json_build_object('currency', c, 'micros', m))"
+SQL_KPIS = f"""
+SELECT count(DISTINCT visitor_id) AS visitors,
+       count(*) FILTER (WHERE type = 'pageview') AS pageviews,
+       count(*) FILTER (WHERE is_conversion) AS conversions,
+       (SELECT count(*) FROM sessions WHERE site_id = $1 AND started_at >= $2
+          AND started_at < $3) AS sessions,
+       (SELECT {MONEY_JSON} FROM (
           SELECT revenue_currency c, sum(revenue_micros) m FROM events
           WHERE site_id = $1 AND occurred_at >= $2 AND occurred_at < $3
-            AND revenue_currency IS NOT NULL GROUP BY 1) r)
+            AND revenue_currency IS NOT NULL GROUP BY 1) r) AS revenue
 FROM events WHERE site_id = $1 AND occurred_at >= $2 AND occurred_at < $3"""
-SQL_GOAL_STATS = """
-SELECT g.id, g.name, g.priority, count(e.id), count(DISTINCT e.visitor_id),
-       (SELECT json_agg(json_build_object('c', c, 'm', m)) FROM (
+SQL_GOAL_STATS = f"""
+SELECT g.name, count(e.id) AS conversions, count(DISTINCT e.visitor_id) AS visitors,
+       (SELECT {MONEY_JSON} FROM (
           SELECT revenue_currency c, sum(revenue_micros) m FROM events r
           WHERE r.site_id = $1 AND r.goal_id = g.id AND r.occurred_at >= $2
-            AND r.occurred_at < $3 AND r.revenue_currency IS NOT NULL GROUP BY 1) x)
+            AND r.occurred_at < $3 AND r.revenue_currency IS NOT NULL GROUP BY 1) x) AS revenue
 FROM goals g LEFT JOIN events e ON e.site_id = g.site_id AND e.goal_id = g.id
      AND e.occurred_at >= $2 AND e.occurred_at < $3
 WHERE g.site_id = $1 GROUP BY g.id, g.name, g.priority ORDER BY g.priority"""
@@ -189,32 +252,161 @@ WITH page AS (
   SELECT * FROM sessions WHERE site_id = $1 AND started_at >= $2 AND started_at < $3
   ORDER BY started_at DESC, id DESC LIMIT 21)
 SELECT p.*, (SELECT count(*) FROM sessions WHERE site_id = $1 AND started_at >= $2
-                                                 AND started_at < $3),
+                                                 AND started_at < $3) AS total,
        (SELECT json_agg(json_build_object('id', e.id, 'type', e.type, 'name', e.name,
                  'path', e.path, 'at', e.occurred_at, 'props', e.props,
                  'rev', e.revenue_micros, 'cur', e.revenue_currency, 'goal', g.name)
                  ORDER BY e.occurred_at)
           FROM events e LEFT JOIN goals g ON g.site_id = e.site_id AND g.id = e.goal_id
-          WHERE e.site_id = $1 AND e.session_id = p.id)
+          WHERE e.site_id = $1 AND e.session_id = p.id) AS events
 FROM page p ORDER BY p.started_at DESC, p.id DESC"""
+# $4: the goal (NULL: every goal counting as a conversion); the top 20 rows as breakdown returns
+# them: most visitors first, then by value in code point order, the null row last among equals.
+# {value}: the session's column, or the event's path (whose visitors are those of its pageviews).
+SQL_BREAKDOWN = f"""
+WITH grouped AS (
+  SELECT {{value}} AS value, e.revenue_currency AS c, grouping(e.revenue_currency) AS whole,
+         count(DISTINCT e.visitor_id){{visitors_of}} AS visitors,
+         count(*) FILTER (WHERE {{counted}}) AS conversions,
+         sum(e.revenue_micros) FILTER (WHERE {{counted}}) AS m
+  FROM events e {{join}}
+  WHERE e.site_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3
+  GROUP BY GROUPING SETS (({{value}}), ({{value}}, e.revenue_currency)))
+SELECT w.value, w.visitors, w.conversions,
+       (SELECT {MONEY_JSON} FROM grouped r
+        WHERE r.whole = 0 AND r.value IS NOT DISTINCT FROM w.value AND r.m IS NOT NULL) AS revenue
+FROM grouped w WHERE w.whole = 1
+ORDER BY w.visitors DESC, w.value COLLATE "C" NULLS LAST LIMIT 20"""
+COUNTED = "CASE WHEN $4::uuid IS NULL THEN e.is_conversion ELSE e.goal_id = $4 END"
+JOIN_SESSIONS = "JOIN sessions s ON s.site_id = e.site_id AND s.id = e.session_id"
+SQL_KPIS_FILTERED = f"""
+SELECT count(DISTINCT e.visitor_id) AS visitors,
+       count(*) FILTER (WHERE e.type = 'pageview') AS pageviews,
+       count(*) FILTER (WHERE e.is_conversion) AS conversions,
+       (SELECT count(*) FROM sessions s WHERE s.site_id = $1 AND s.started_at >= $2
+          AND s.started_at < $3 AND s.{{column}} = $4) AS sessions,
+       (SELECT {MONEY_JSON} FROM (
+          SELECT r.revenue_currency c, sum(r.revenue_micros) m FROM events r
+          JOIN sessions s ON s.site_id = r.site_id AND s.id = r.session_id
+          WHERE r.site_id = $1 AND r.occurred_at >= $2 AND r.occurred_at < $3
+            AND r.revenue_currency IS NOT NULL AND s.{{column}} = $4 GROUP BY 1) x) AS revenue
+FROM events e {JOIN_SESSIONS}
+WHERE e.site_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3 AND s.{{column}} = $4"""
 
 
-async def median_ms(fn, rounds: int) -> float:
-    for _ in range(2):
-        await fn()
-    times = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        await fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+def sql_breakdown(by: str) -> str:
+    if by == PAGE:
+        return SQL_BREAKDOWN.format(value="e.path", join="", counted=COUNTED,
+                                    visitors_of=" FILTER (WHERE e.type = 'pageview')")
+    return SQL_BREAKDOWN.format(value=f"s.{SESSION_DIMENSIONS[by]}", join=JOIN_SESSIONS,
+                                counted=COUNTED, visitors_of="")
+
+
+# ----------------------------------------------------------------------------- checks
+# Each takes the GraphQL answer's data and the SQL's rows and returns (a note, the differences
+# in what must be exact).
+
+def money_of(json_text) -> list[dict]:
+    from server.money import to_decimal
+
+    pairs = json.loads(json_text) if json_text else []
+    return [{"amount": str(to_decimal(p["micros"])), "currency": p["currency"]}
+            for p in sorted(pairs, key=lambda p: p["currency"])]
+
+
+def error(estimate: int, exact: int) -> float:
+    """Relative error in percent."""
+    return (estimate - exact) / exact * 100 if exact else float(estimate != 0) * 100
+
+
+def check_kpis(k: dict, rows) -> tuple[str, list[str]]:
+    row = rows[0]
+    exact = {"sessions": row["sessions"], "pageviews": row["pageviews"],
+             "conversions": row["conversions"], "revenue": money_of(row["revenue"])}
+    return (f"visitors {k['visitors']:,} vs {row['visitors']:,} "
+            f"({error(k['visitors'], row['visitors']):+.2f} %)",
+            [f"{name}: {k[name]} vs {want}" for name, want in exact.items() if k[name] != want])
+
+
+def check_goal_stats(stats: list, rows) -> tuple[str, list[str]]:
+    exact = {row["name"]: row for row in rows}
+    problems, errors = [], []
+    for s in stats:
+        row = exact.pop(s["goal"]["name"], None)
+        if row is None:
+            problems.append(f"goal {s['goal']['name']} not in SQL")
+            continue
+        if (s["conversions"], s["revenue"]) != (row["conversions"], money_of(row["revenue"])):
+            problems.append(f"{s['goal']['name']}: {s} vs {dict(row)}")
+        errors.append(error(s["uniqueVisitors"], row["visitors"]))
+    problems += [f"goal {name} not in GraphQL" for name in exact]
+    return f"uniqueVisitors within {max(map(abs, errors), default=0):.2f} %", problems
+
+
+def check_sessions(page: dict, rows) -> tuple[str, list[str]]:
+    problems = []
+    if rows and page["totalCount"] != rows[0]["total"]:
+        problems.append(f"totalCount {page['totalCount']} vs {rows[0]['total']}")
+    if page["pageInfo"]["hasNextPage"] != (len(rows) > 20):
+        problems.append("hasNextPage")
+    got = [(e["node"]["id"], sorted(x["id"] for x in e["node"]["events"])) for e in page["edges"]]
+    want = [(str(r["id"]), sorted(x["id"] for x in json.loads(r["events"] or "[]")))
+            for r in rows[:20]]
+    if got != want:
+        problems.append("the page's sessions or their events differ")
+    return f"{len(got)} sessions of {page['totalCount']:,}", problems
+
+
+def check_breakdown(by: str):
+    estimated = by in ROLLED  # visitors from the dimension rollups' sketches
+
+    def check(found: list, rows) -> tuple[str, list[str]]:
+        exact = {row["value"]: row for row in rows}
+        problems, errors = [], []
+        for r in found:
+            row = exact.get(r["value"])
+            if row is None:
+                if not estimated:
+                    problems.append(f"{r['value']!r} not in SQL's top 20")
+                continue
+            if (r["conversions"], r["revenue"]) != (row["conversions"], money_of(row["revenue"])):
+                problems.append(f"{r['value']!r}: {r} vs {dict(row)}")
+            if not estimated and r["visitors"] != row["visitors"]:
+                problems.append(f"{r['value']!r}: visitors {r['visitors']} vs {row['visitors']}")
+            errors.append(error(r["visitors"], row["visitors"]))
+        if not estimated and [r["value"] for r in found] != list(exact):
+            problems.append("rows or their order differ")
+        note = (f"{len(found)} rows, visitors within {max(map(abs, errors), default=0):.2f} %"
+                if estimated else f"{len(found)} rows, exact")
+        return note, problems
+    return check
+
+
+# ----------------------------------------------------------------------------- timing
+
+
+async def timed(fn) -> tuple[object, float]:
+    t0 = time.perf_counter()
+    result = await fn()
+    return result, (time.perf_counter() - t0) * 1000
+
+
+async def median_ms(fn, rounds: int, times: list[float] | None = None) -> tuple[float, int]:
+    """(the median, of how many calls) of `rounds` calls (`times`: ones already made); calls of
+    seconds (the hand-written SQL at 10M events takes up to a minute) stop once they took over
+    10 s together."""
+    times = list(times or [])
+    while len(times) < rounds and sum(times) <= 10_000:
+        times.append((await timed(fn))[1])
+    return statistics.median(times), len(times)
 
 
 # ----------------------------------------------------------------------------- run
 
 
-async def main(n_events: int, keep: bool, database: str | None, rounds: int) -> None:
-    """database: measure an existing bench database (from --keep) instead of making one."""
+async def main(n_events: int, keep: bool, database: str | None, rounds: int, cold: bool) -> bool:
+    """database: measure an existing bench database (from --keep) instead of making one.
+    Returns whether GraphQL and SQL agreed everywhere."""
     name = database or f"goalpost_bench_{uuid.uuid4().hex[:10]}"
     url = with_database(ADMIN_URL, name)
     if database is None:
@@ -225,7 +417,7 @@ async def main(n_events: int, keep: bool, database: str | None, rounds: int) -> 
         if database is None:
             await asyncio.to_thread(upgrade, url)
             await generate(url, n_events)
-        await measure(url, rounds)
+        return await measure(url, rounds, cold)
     finally:
         if keep or database:
             print(f"kept: --database {name}")
@@ -263,71 +455,94 @@ async def generate(url: str, n_events: int) -> None:
     # the generation's "now", for measuring a kept database later over the same range
     await conn.execute("INSERT INTO app_config (key, value) VALUES ('bench_now', $1)", str(now))
     t1 = time.perf_counter()
+    print(f"generated in SQL in {t1 - t0:.0f} s", flush=True)
     db = create_database(url)
     async with db.write.begin() as sa_conn:
         await rollups.rebuild(sa_conn, site.id)
+    t2 = time.perf_counter()
     async with db.write.begin() as sa_conn:  # as the daily maintenance would have
         await rollups.compact_days(sa_conn, now)
     await db.dispose()
+    t3 = time.perf_counter()
     await conn.execute("VACUUM ANALYZE")
-    t2 = time.perf_counter()
+    t4 = time.perf_counter()
     counts = await conn.fetchrow(
-        "SELECT (SELECT count(*) FROM events) e, (SELECT count(*) FROM sessions) s, "
-        "(SELECT count(DISTINCT visitor_id) FROM sessions) v, "
-        "pg_size_pretty(pg_database_size(current_database())) size")
-    print(f"data: {counts['e']:,} events, {counts['s']:,} sessions, {counts['v']:,} visitors "
-          f"({counts['size']}); generated in SQL in {t1 - t0:.0f}s, rollups + analyze "
-          f"{t2 - t1:.0f}s", flush=True)
+        "SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM sessions) AS sessions, "
+        "(SELECT count(DISTINCT visitor_id) FROM sessions) AS visitors, "
+        "pg_size_pretty(pg_database_size(current_database())) AS size")
+    print(f"data: {counts['events']:,} events, {counts['sessions']:,} sessions, "
+          f"{counts['visitors']:,} visitors ({counts['size']}); rollups.rebuild {t2 - t1:.0f} s, "
+          f"compact_days {t3 - t2:.0f} s, vacuum analyze {t4 - t3:.0f} s", flush=True)
     await conn.close()
 
 
-async def measure(url: str, rounds: int) -> None:
+async def measure(url: str, rounds: int, cold: bool) -> bool:
+    """cold: drop the dimension rollups first, so that the first read builds them again.
+    Returns whether GraphQL and SQL agreed everywhere."""
     conn = await asyncpg.connect(plain(url))
     now = int(await conn.fetchval("SELECT value FROM app_config WHERE key = 'bench_now'"))
-    site = SimpleNamespace(id=await conn.fetchval(
-        "SELECT id FROM sites WHERE domain = 'bench.example'"))
+    site_id = await conn.fetchval("SELECT id FROM sites WHERE domain = 'bench.example'")
+    goals = {row["name"]: row["id"] for row in await conn.fetch(
+        "SELECT name, id FROM goals WHERE site_id = $1", site_id)}
+    if cold:
+        for table in ("dimension_hours", "dimension_sketches", "dimension_counters"):
+            await conn.execute(f"DELETE FROM {table} WHERE site_id = $1", site_id)
+        await conn.execute("VACUUM ANALYZE dimension_hours, dimension_sketches, dimension_counters")
+    built = await conn.fetchval("SELECT count(*) FROM dimension_hours WHERE site_id = $1", site_id)
+    print(f"dimension rollups: {'built before this run' if built else 'built by the first read'}"
+          f" ({built} hours)")
     start, end = now - 30 * DAY_US, now + 1
-    sql = {
-        "kpis": lambda: conn.fetch(SQL_KPIS, site.id, start, end),
-        "goalStats": lambda: conn.fetch(SQL_GOAL_STATS, site.id, start, end),
-        "sessions": lambda: conn.fetch(SQL_SESSIONS, site.id, start, end),
-    }
     app = create_app(Settings(database_url=url, admin_token=TOKEN, rate_limit=0.0))
+    agreed = True
     async with LifespanManager(app, startup_timeout=60):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench.test",
                                      headers={"authorization": f"Bearer {TOKEN}"},
-                                     timeout=60) as client:
-            async def call(query):
+                                     timeout=600) as client:
+            async def call(query, field, **variables):
                 answer = await client.post("/graphql", json={"query": query, "variables": {
-                    "s": str(site.id), "r": {"from": iso(start), "to": iso(end)}}})
+                    "s": str(site_id), "r": {"from": iso(start), "to": iso(end)},
+                    **variables}})
                 body = answer.json()
                 assert "errors" not in body, body["errors"]
-                return body
+                return body["data"][field]
 
-            gql = {"kpis": lambda: call(KPIS), "goalStats": lambda: call(GOAL_STATS),
-                   "sessions": lambda: call(SESSIONS)}
-            # the two ways agree
-            k = (await call(KPIS))["data"]["kpis"]
-            row = (await sql["kpis"]())[0]
-            assert (k["pageviews"], k["conversions"], k["sessions"]) == \
-                (row[1], row[2], row[3]), (k, row)
-            print(f"kpis: {k}")
-            print(f"visitors: exact {row[0]:,}, GraphQL {k['visitors']:,} "
-                  f"({(k['visitors'] - row[0]) / row[0] * 100:+.3f} %)")
-            stats = (await call(GOAL_STATS))["data"]["goalStats"]
-            exact = {r[1]: r for r in await sql["goalStats"]()}
-            for g in stats:
-                e = exact[g["goal"]["name"]]
-                assert g["conversions"] == e[3], (g, e)
-                print(f"goal {g['goal']['name']}: conversions {g['conversions']:,}, unique "
-                      f"visitors {g['uniqueVisitors']:,} vs exact {e[4]:,}")
-            print(f"{'read':<10} {'GraphQL ms':>11} {'one SQL ms':>11}")
-            for key in ("kpis", "goalStats", "sessions"):
-                g_ms = await median_ms(gql[key], rounds)
-                s_ms = await median_ms(sql[key], rounds)
-                print(f"{key:<10} {g_ms:>11.1f} {s_ms:>11.1f}")
+            def sql(text, *args):
+                return functools.partial(conn.fetch, text, site_id, start, end, *args)
+
+            reads = [  # name, GraphQL, SQL, check
+                ("kpis", functools.partial(call, KPIS, "kpis"), sql(SQL_KPIS), check_kpis),
+                ("goalStats", functools.partial(call, GOAL_STATS, "goalStats"),
+                 sql(SQL_GOAL_STATS), check_goal_stats),
+                ("sessions", functools.partial(call, SESSIONS, "sessions"), sql(SQL_SESSIONS),
+                 check_sessions)]
+            for by, goal in BREAKDOWNS:
+                reads.append((f"breakdown {by}" + (f" goal {goal}" if goal else ""),
+                              functools.partial(call, BREAKDOWN, "breakdown", by=by,
+                                                g=str(goals[goal]) if goal else None),
+                              sql(sql_breakdown(by), goals.get(goal)), check_breakdown(by)))
+            reads.append((f"kpis {FILTER['dimension']}={FILTER['value']}",
+                          functools.partial(call, KPIS_FILTERED, "kpis", f=[FILTER]),
+                          sql(SQL_KPIS_FILTERED.format(
+                              column=SESSION_DIMENSIONS[FILTER["dimension"]]), FILTER["value"]),
+                          check_kpis))
+            width = max(len(name) for name, *_ in reads)
+            print(f"load average at start: {os.getloadavg()}", flush=True)
+            print(f"{'read':<{width}} {'first ms':>9} {'GraphQL ms':>15} {'one SQL ms':>15}  "
+                  f"check (ms: median (calls))", flush=True)
+            for name, gql, query, check in reads:
+                answer, first_ms = await timed(gql)
+                print(f"{name:<{width}} {first_ms:>9.1f}", end=" ", flush=True)
+                rows, sql_ms = await timed(query)
+                note, problems = check(answer, rows)
+                g_ms, g_n = await median_ms(gql, rounds)
+                s_ms, s_n = await median_ms(query, rounds, [sql_ms])
+                print(f"{g_ms:>10.1f} ({g_n:>2}) {s_ms:>10.1f} ({s_n:>2})  "
+                      f"{'DIFFERENT: ' + '; '.join(problems) if problems else note}", flush=True)
+                agreed = agreed and not problems
+            print(f"load average at end: {os.getloadavg()}", flush=True)
     await conn.close()
+    return agreed
 
 
 if __name__ == "__main__":
@@ -336,5 +551,9 @@ if __name__ == "__main__":
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--database", help="measure a database kept by an earlier --keep run")
     parser.add_argument("--rounds", type=int, default=ROUNDS, help="timed calls per read")
+    parser.add_argument("--cold", action="store_true",
+                        help="with --database: drop the dimension rollups, built again by the "
+                             "first read that needs them")
     args = parser.parse_args()
-    asyncio.run(main(args.events, args.keep, args.database, args.rounds))
+    sys.exit(0 if asyncio.run(main(args.events, args.keep, args.database, args.rounds, args.cold))
+             else 1)

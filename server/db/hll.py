@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import Iterable
+from collections import defaultdict
+from typing import Hashable, Iterable, Iterator
 
 import numpy as np
 
@@ -114,3 +115,46 @@ def encode_registers(regs: np.ndarray) -> bytes:
     out = np.empty(len(at), dtype=_PAIR)
     out["i"], out["v"] = at, regs[at]
     return out.tobytes()
+
+
+class Sketches:
+    """The sketches of many keys (hours, goals, dimension values) built at once from their
+    visitor ids, as `encode(registers(ids))` of each key's ids: each visitor is hashed once
+    however many keys it is added to (hashing is most of a rebuild's time at millions of
+    events), and keys are encoded and dropped as soon as they are complete, so a rebuild
+    streamed in hour order holds one hour's ids, not all of them."""
+
+    # visitors remembered; the bound keeps a rebuild over years of a big site in memory
+    REMEMBERED = 2_000_000
+
+    def __init__(self) -> None:
+        self._codes: dict[str, int] = {}  # visitor id -> register << 8 | value
+        self._open: dict[Hashable, list[int]] = defaultdict(list)
+
+    def code(self, visitor_id: str) -> int:
+        code = self._codes.get(visitor_id)
+        if code is None:
+            if len(self._codes) >= self.REMEMBERED:
+                self._codes.clear()
+            i, r = register_of(visitor_id)
+            code = self._codes[visitor_id] = i << 8 | r
+        return code
+
+    def add(self, key: Hashable, code: int) -> None:
+        """Add a visitor (its `code`) to a key's sketch."""
+        self._open[key].append(code)
+
+    def keys(self) -> list:
+        return list(self._open)
+
+    def take(self, keys: Iterable[Hashable]) -> Iterator[tuple[Hashable, bytes]]:
+        """(key, sketch blob) of these keys, which are then forgotten."""
+        for key in keys:
+            # sorted, a register's highest value is its last code (most keys hold a few
+            # visitors: no dense array of M registers for them)
+            packed = np.unique(np.array(self._open.pop(key), dtype=np.int64))
+            at = packed >> 8
+            last = np.append(at[1:] != at[:-1], True)
+            out = np.empty(int(last.sum()), dtype=_PAIR)
+            out["i"], out["v"] = at[last], packed[last] & 0xFF
+            yield key, out.tobytes()

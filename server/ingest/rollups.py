@@ -28,7 +28,8 @@ from typing import Iterable
 from sqlalchemy import Uuid, bindparam, case, delete, func, literal, select, text, update
 
 from server.clock import DAY_US, HOUR_US, hour_of, now_us
-from server.db.hll import HOURLY_SOURCES, encode, encode_registers, merge_into, merged, registers
+from server.db.hll import (HOURLY_SOURCES, Sketches, encode, encode_registers, merge_into,
+                           merged, registers)
 from server.db.models import NIL_UUID, rollup_coverage, rollup_hourly, visitor_sketches
 from server.db.models import events as events_table
 from server.db.models import sessions as sessions_table
@@ -270,24 +271,44 @@ async def rebuild(conn, site_id: uuid.UUID, before_hour: int | None = None) -> N
     await conn.execute(upsert.on_conflict_do_update(
         index_elements=["site_id", "hour", "goal_id", "currency"],
         set_={"sessions": upsert.excluded.sessions}))
-    # sketches in Python, streamed
-    sets: dict[tuple, set[str]] = defaultdict(set)
-    first = None
-    # one row per visitor, hour and goal: PostgreSQL drops the repeats before Python hashes
-    result = await conn.stream(
-        select(e.site_id, hour, e.goal_id, e.visitor_id).where(mine).distinct())
-    async for part in result.partitions(50_000):
-        for key, value in _visitor_sets(part).items():
-            sets[key] |= value
-            first = key[1] if first is None else min(first, key[1])
-    rows = [{"site_id": k[0], "hour": k[1], "goal_id": k[2],
-             "sketch": encode(registers(v))} for k, v in sets.items()]
-    for start in range(0, len(rows), 5000):
-        await conn.execute(visitor_sketches.insert(), rows[start:start + 5000])
+    first = await _rebuild_sketches(conn, mine, hour)
     since = 0 if first is None else first
     if before_hour is not None:
         since = min(since, before_hour) if first is not None else before_hour
     await conn.execute(rollup_coverage.insert().values(site_id=site_id, since_hour=since))
+
+
+async def _rebuild_sketches(conn, mine, hour) -> int | None:
+    """Write the sketches of the events `mine` selects (part 0 rows); returns their first hour.
+    Streamed in hour order: an hour's sketches are written once the next hour is read."""
+    e = events_table.c
+    sketches = Sketches()
+    rows: list[dict] = []
+    first = None
+
+    async def close(before: int | None) -> None:
+        """Encode the sketches of the hours before `before` (None: all), write full batches."""
+        done = [k for k in sketches.keys() if before is None or k[1] < before]
+        rows.extend({"site_id": k[0], "hour": k[1], "goal_id": k[2], "sketch": blob}
+                    for k, blob in sketches.take(done))
+        while len(rows) >= 5000 or (before is None and rows):
+            await conn.execute(visitor_sketches.insert(), rows[:5000])
+            del rows[:5000]
+
+    # one row per visitor, hour and goal: the database drops the repeats before Python hashes
+    labelled = hour.label("hour")
+    result = await conn.stream(select(e.site_id, labelled, e.goal_id, e.visitor_id)
+                               .where(mine).distinct().order_by(labelled))
+    async for part in result.partitions(50_000):
+        for site_id, h, goal_id, visitor in part:
+            code = sketches.code(visitor)
+            sketches.add((site_id, h, NIL_UUID), code)
+            if goal_id is not None:
+                sketches.add((site_id, h, goal_id), code)
+        first = part[0][1] if first is None else first
+        await close(part[-1][1])
+    await close(None)
+    return first
 
 
 # --------------------------------------------------------------------------- daily sketches (PostgreSQL)
