@@ -146,7 +146,8 @@ class Writer:
         await asyncio.gather(*self._tasks)
         await self._store.close()
         if self.batches:
-            log.info("stored %d events in %d transactions", self.stored, self.batches)
+            log.info("stored %d events in %d transactions (%d computed again after a conflict)",
+                     self.stored, self.batches, self.conflicts)
 
     async def submit(self, event: Event) -> Stored:
         if self._closing:
