@@ -4,7 +4,8 @@
   (part > 0) rather than merged into the hour's one row under its lock; the parts are merged
   into part 0 shortly after (server/ingest/rollups.py `merge_sketch_parts`);
 * goalpost_unchanged(ok): raises GP409 unless ok, so that the batch's one writing statement
-  writes nothing when what the batch read has changed meanwhile.
+  writes nothing when what the batch read has changed meanwhile;
+* live_subscriptions: the sites with live subscribers, so that a batch NOTIFYs only for them.
 
 Revision ID: 0007
 Revises: 0006
@@ -29,6 +30,15 @@ def upgrade() -> None:
         batch_op.create_primary_key("pk_visitor_sketches", ["site_id", "hour", "goal_id", "part"])
     op.create_index("ix_visitor_sketches_parts", "visitor_sketches", ["site_id", "hour", "goal_id"],
                     postgresql_where=sa.text(PARTS), sqlite_where=sa.text(PARTS))
+    op.create_table(
+        "live_subscriptions",
+        sa.Column("site_id", sa.Uuid(), nullable=False),
+        sa.Column("process_id", sa.Uuid(), nullable=False),
+        sa.Column("expires_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["site_id"], ["sites.id"],
+                                name=op.f("fk_live_subscriptions_site_id"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("site_id", "process_id", name=op.f("pk_live_subscriptions")),
+    )
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE SEQUENCE visitor_sketch_parts")
         op.execute("""
@@ -44,6 +54,7 @@ END $$""")
 def downgrade() -> None:
     from server.db.hll import encode_registers, merged
 
+    op.drop_table("live_subscriptions")
     bind = op.get_bind()
     rows = bind.execute(sa.text(
         "SELECT site_id, hour, goal_id, sketch FROM visitor_sketches ORDER BY 1, 2, 3")).all()

@@ -289,6 +289,19 @@ visitor_sketches_daily = Table(
     ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
 )
 
+# PostgreSQL: the sites that a process has live subscribers for (Subscription.events), so that a
+# batch NOTIFYs only for sites someone watches (server/live/feed.py). A process refreshes its
+# rows while it has subscribers; a row not refreshed (its process gone) stops counting at
+# expires_at (microseconds, PostgreSQL's clock).
+live_subscriptions = Table(
+    "live_subscriptions",
+    metadata,
+    Column("site_id", Uuid, primary_key=True),
+    Column("process_id", Uuid, primary_key=True),
+    Column("expires_at", BigInteger, nullable=False),
+    ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+)
+
 # From which hour on a site's rollups are complete; hours before it are read from events.
 rollup_coverage = Table(
     "rollup_coverage",

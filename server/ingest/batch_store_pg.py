@@ -149,16 +149,17 @@ class _PgTx:
                 moved.append(VersionedMove(*move, version))
         sites = sorted({e.site_id for e in events}, key=lambda s: s.bytes)
         # the live feed's announcement of these events, sent by PostgreSQL at the commit
-        notices = notifications([(e.site_id, e.occurred_at, e.id) for e in events])
+        notices = [Notice(uuid.UUID(hex=p.partition(":")[0]), p) for p in notifications(
+            [(e.site_id, e.occurred_at, e.id) for e in events])]
         goals = [SiteGoals(s, self._goals_versions[s]) for s in sites]
         try:
             await self.conn.execute(_WRITE.sql, *_WRITE.args(
                 keys=self._keys, arrived=arrived, moved=moved, goals=goals,
                 new_sessions=new_sessions, grown=grown_sessions, events=events,
                 counters=rollups.counter_rows(events), sketches=rollups.sketch_parts(events),
-                coverage=rollups.coverage_rows(events), notices=[Notice(n) for n in notices],
+                coverage=rollups.coverage_rows(events), notices=notices,
                 expected=[Expected(len(self._keys), len(arrived), len(moved), len(goals),
-                                   len(grown_sessions), len(notices))]))
+                                   len(grown_sessions))]))
         except asyncpg.PostgresError as exc:
             if exc.sqlstate in CONFLICTS:
                 raise WriteConflict(exc.sqlstate) from exc
@@ -173,10 +174,10 @@ CONFLICTS = {"GP409", "40P01"}
 VersionedMove = namedtuple("VersionedMove", (*VisitorMove._fields, "version"))
 # a site and the goals_version its events were matched against
 SiteGoals = namedtuple("SiteGoals", ("id", "goals_version"))
-# one NOTIFY payload of the live feed (server/live/feed.py)
-Notice = namedtuple("Notice", ("payload",))
+# one NOTIFY payload of the live feed (server/live/feed.py), for one site
+Notice = namedtuple("Notice", ("site_id", "payload"))
 # how many rows each checked step of the write must touch
-Expected = namedtuple("Expected", ("keys", "arrived", "moved", "goals", "grown", "notices"))
+Expected = namedtuple("Expected", ("keys", "arrived", "moved", "goals", "grown"))
 _COUNT = [(field, "integer") for field in Expected._fields]
 
 
@@ -198,7 +199,8 @@ LEFT JOIN visitors v ON v.site_id = u.site_id AND v.visitor_id = u.visitor_id
 # Everything a batch writes, in one statement that is its own transaction: event ids claimed,
 # new visitors, where each visitor is now (only if its row is still the version read), new and
 # grown sessions, the events, the read rollups (rollups.py): counters added under their rows'
-# locks, visitors as new sketch parts (no lock), and the live feed's NOTIFY (sent at commit). The last SELECT checks that every checked
+# locks, visitors as new sketch parts (no lock), and the live feed's NOTIFY (sent at commit) for
+# the sites that have live subscribers. The last SELECT checks that every checked
 # step touched the rows it had to, else raises GP409, and the whole statement writes nothing.
 # No row is touched twice, which one statement requires. The counters come last: PostgreSQL
 # runs the CTEs that the final SELECT does not read in the order written, so the hot rows of a
@@ -245,7 +247,9 @@ WITH keys AS (
   SELECT * FROM unnest({coverage})
   ON CONFLICT (site_id) DO NOTHING
 ), notified AS (
-  SELECT pg_notify('{channel}', n.payload) FROM unnest({notices}) AS n(payload)
+  SELECT pg_notify('{channel}', n.payload) FROM unnest({notices}) AS n(site_id, payload)
+  WHERE EXISTS (SELECT FROM live_subscriptions l WHERE l.site_id = n.site_id
+                AND l.expires_at > (extract(epoch from clock_timestamp()) * 1000000)::bigint)
 ), counters AS (
   INSERT INTO rollup_hourly ({counter_columns})
   SELECT * FROM unnest({counters})
@@ -258,7 +262,7 @@ WITH keys AS (
 SELECT goalpost_unchanged(
   (SELECT count(*) FROM keys) = e.keys AND (SELECT count(*) FROM arrived) = e.arrived
   AND (SELECT count(*) FROM moved) = e.moved AND (SELECT count(*) FROM goals) = e.goals
-  AND (SELECT count(*) FROM grown) = e.grown AND (SELECT count(*) FROM notified) = e.notices)
+  AND (SELECT count(*) FROM grown) = e.grown), (SELECT count(*) FROM notified)
 FROM unnest({expected}) AS e({expected_fields})
 """.replace("{session_columns}", ", ".join(SessionRow._fields))
    .replace("{grown_fields}", ", ".join(SessionGrowth._fields))
@@ -279,6 +283,6 @@ FROM unnest({expected}) AS e({expected_fields})
     counters=typed(models.rollup_hourly, CounterRow),
     sketches=typed(models.visitor_sketches, SketchRow),
     coverage=typed(models.rollup_coverage, CoverageRow),
-    notices=[("payload", "text")],
+    notices=[("site_id", "uuid"), ("payload", "text")],
     expected=_COUNT,
 )

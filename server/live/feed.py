@@ -5,11 +5,13 @@
 - PostgreSQL (any number of processes): the writer's one statement per batch also NOTIFYs
   (site, event ids), one notification per site and up to IDS_PER_NOTIFY ids (well within
   PostgreSQL's 8000-byte payload limit, whatever the events carry), which PostgreSQL sends at
-  its commit and only then (server/ingest/batch_store_pg.py; payloads: `notifications`). Every
-  process LISTENs on a connection of its own, hears every notification, reads the announced
-  events of sites it has subscribers for (one statement per notification, in the order heard)
-  and hands them to its hub. A lost connection is reconnected; what was announced meanwhile is
-  not replayed (logged).
+  its commit and only then (server/ingest/batch_store_pg.py; payloads: `notifications`), and
+  only for the sites in live_subscriptions: a process keeps a row there for each site it has
+  subscribers for, refreshed while it has them, so the batches of sites nobody watches (most)
+  take no part in NOTIFY (whose commits PostgreSQL serializes). Every process LISTENs on a
+  connection of its own, reads the announced events of sites it has subscribers for (one
+  statement per notification, in the order heard) and hands them to its hub. A lost connection
+  is reconnected; what was announced meanwhile is not replayed (logged).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 
+from sqlalchemy import ARRAY, Uuid, bindparam, text
 from sqlalchemy.engine import make_url
 
 from server.db.engine import Database
@@ -59,6 +62,12 @@ class LocalFeed:
         pass
 
     async def stop(self) -> None:
+        pass
+
+    async def watch(self, site_id: uuid.UUID) -> None:
+        pass  # publish hands over every stored event
+
+    def unwatch(self, site_id: uuid.UUID) -> None:
         pass
 
     def publish(self, events: list[Event]) -> None:
@@ -101,10 +110,15 @@ class PostgresFeed:
         self._listening = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self.dropped = 0  # announcements lost to overflow or a lost connection
+        self.process_id = uuid.uuid4()  # this process's rows in live_subscriptions
+        self._watched: set[uuid.UUID] = set()
+        self._unwatching: set[asyncio.Task] = set()
+        hub.feed = self
 
     async def start(self, *, wait_seconds: float = 10.0) -> None:
         self._tasks = [asyncio.create_task(self._connection_loop(), name="goalpost-live-listen"),
-                       asyncio.create_task(self._read_loop(), name="goalpost-live-read")]
+                       asyncio.create_task(self._read_loop(), name="goalpost-live-read"),
+                       asyncio.create_task(self._refresh_loop(), name="goalpost-live-refresh")]
         try:  # subscribers of this process hear events from the first request on
             await asyncio.wait_for(self._listening.wait(), wait_seconds)
         except asyncio.TimeoutError:
@@ -113,10 +127,56 @@ class PostgresFeed:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks, *self._unwatching, return_exceptions=True)
+        if self._watched:
+            try:
+                async with self.db.write.begin() as conn:
+                    await conn.execute(_FORGET_PROCESS, {"process": self.process_id})
+            except Exception:  # they expire anyway
+                log.warning("live events: could not remove this process's subscriptions")
 
     def publish(self, events: list[Event]) -> None:
         """Nothing to do: the batch's own statement announced its events at its commit."""
+
+    async def watch(self, site_id: uuid.UUID) -> None:
+        if site_id in self._watched:
+            return
+        async with self.db.write.begin() as conn:
+            await conn.execute(_WATCH, {"sites": [site_id], "process": self.process_id,
+                                        "ttl": SUBSCRIPTION_TTL_US})
+        self._watched.add(site_id)
+
+    def unwatch(self, site_id: uuid.UUID) -> None:
+        self._watched.discard(site_id)
+        task = asyncio.create_task(self._forget(site_id))
+        self._unwatching.add(task)
+        task.add_done_callback(self._unwatching.discard)
+
+    async def _forget(self, site_id: uuid.UUID) -> None:
+        try:
+            async with self.db.write.begin() as conn:
+                if site_id not in self._watched:  # not subscribed to again meanwhile
+                    await conn.execute(_FORGET_SITE, {"site": site_id,
+                                                      "process": self.process_id})
+        except Exception:  # it expires anyway
+            log.warning("live events: could not remove a subscription", exc_info=True)
+
+    async def _refresh_loop(self) -> None:
+        """Keeps this process's rows from expiring while it has subscribers (made again if
+        they went), and removes the rows of processes that stopped without removing theirs."""
+        while True:
+            await asyncio.sleep(SUBSCRIPTION_TTL_US / 1e6 / 3)
+            try:
+                async with self.db.write.begin() as conn:
+                    if self._watched:
+                        await conn.execute(_WATCH, {"sites": sorted(self._watched, key=str),
+                                                    "process": self.process_id,
+                                                    "ttl": SUBSCRIPTION_TTL_US})
+                    await conn.execute(_FORGET_EXPIRED)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("live events: refreshing subscriptions failed", exc_info=True)
 
     async def _connection_loop(self) -> None:
         import asyncpg
@@ -162,6 +222,22 @@ class PostgresFeed:
                 raise
             except Exception:
                 log.exception("live events: reading announced events failed")
+
+
+# how long a process's live_subscriptions row counts without being refreshed
+SUBSCRIPTION_TTL_US = 60 * 1_000_000
+_NOW_US = "(extract(epoch from clock_timestamp()) * 1000000)::bigint"
+_WATCH = text(f"""
+INSERT INTO live_subscriptions (site_id, process_id, expires_at)
+SELECT s.id, :process, {_NOW_US} + :ttl FROM sites s WHERE s.id = ANY(:sites)
+ON CONFLICT (site_id, process_id) DO UPDATE SET expires_at = excluded.expires_at
+""").bindparams(bindparam("sites", type_=ARRAY(Uuid)), bindparam("process", type_=Uuid))
+_FORGET_SITE = text("DELETE FROM live_subscriptions WHERE site_id = :site "
+                    "AND process_id = :process").bindparams(
+    bindparam("site", type_=Uuid), bindparam("process", type_=Uuid))
+_FORGET_PROCESS = text("DELETE FROM live_subscriptions WHERE process_id = :process").bindparams(
+    bindparam("process", type_=Uuid))
+_FORGET_EXPIRED = text(f"DELETE FROM live_subscriptions WHERE expires_at < {_NOW_US}")
 
 
 def create_feed(db: Database, hub: LiveHub) -> LocalFeed | PostgresFeed:

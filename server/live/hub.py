@@ -61,6 +61,13 @@ class LiveHub:
         self.queue_size = queue_size
         self._by_site: dict[uuid.UUID, set[Subscriber]] = {}
         self.dropped = 0  # over every subscriber cut off in this process
+        self.feed = None  # told when a site gains its first or loses its last subscriber
+
+    async def watching(self, site_id: uuid.UUID) -> None:
+        """Returns once events stored from now on reach this process's subscribers of the site
+        (on PostgreSQL: the site's row in live_subscriptions is committed)."""
+        if self.feed is not None:
+            await self.feed.watch(site_id)
 
     def wants(self, site_id: uuid.UUID) -> bool:
         return site_id in self._by_site
@@ -79,6 +86,8 @@ class LiveHub:
             subscribers.discard(subscriber)
             if not subscribers:
                 del self._by_site[subscriber.site_id]
+                if self.feed is not None:
+                    self.feed.unwatch(subscriber.site_id)
 
     def deliver(self, site_id: uuid.UUID, rows: Iterable[EventRow]) -> None:
         subscribers = self._by_site.get(site_id)

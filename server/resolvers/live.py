@@ -30,6 +30,7 @@ async def _stream(info: strawberry.Info, hub: LiveHub, site_id: uuid.UUID
     subscriber = hub.subscribe(site_id)
     checked = time.monotonic()
     try:
+        await hub.watching(site_id)
         async for row in subscriber.events():
             if time.monotonic() - checked > RECHECK_SECONDS:
                 await _still_allowed(info, site_id)

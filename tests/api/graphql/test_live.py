@@ -231,6 +231,7 @@ async def test_a_slow_subscriber_never_slows_ingestion_and_is_told_it_fell_behin
     hub: LiveHub = app.state.live
     slow = hub.subscribe(site.id)
     prompt = hub.subscribe(site.id)
+    await hub.watching(site.id)  # as Subscription.events does
     sent = hub.queue_size + 5
     received: list[str] = []
 
@@ -257,3 +258,39 @@ async def test_a_slow_subscriber_never_slows_ingestion_and_is_told_it_fell_behin
     with pytest.raises(FellBehind, match=f"fell more than {hub.queue_size} events behind"):
         async for _ in slow.events():
             pass
+
+
+async def test_only_the_batches_of_watched_sites_notify(app, client, site, backend, database_url):
+    """PostgreSQL: a batch NOTIFYs only for sites that some process has live subscribers for
+    (live_subscriptions), from the moment Subscription.events starts until its last subscriber
+    leaves; the other batches take no part in NOTIFY, whose commits PostgreSQL serializes."""
+    if backend != "postgres":
+        pytest.skip("SQLite is one process: the writer hands events to its hub, no NOTIFY")
+    import asyncpg
+
+    from server.live.feed import CHANNEL
+    heard: list[str] = []
+    listener = await asyncpg.connect(database_url.replace("postgresql+asyncpg://",
+                                                          "postgresql://"))
+    await listener.add_listener(CHANNEL, lambda *args: heard.append(args[-1]))
+
+    async def post_and_listen(name):
+        answer = await client.post("/api/event", json={"site": site.domain, "name": name})
+        assert answer.status_code == 202
+        await asyncio.sleep(0.5)  # a notification is sent at the commit, before the 202
+        return [p for p in heard if p.startswith(site.id.hex)]
+
+    hub: LiveHub = app.state.live
+    try:
+        assert await post_and_listen("Unwatched") == []
+        subscriber = hub.subscribe(site.id)
+        await hub.watching(site.id)
+        assert len(await post_and_listen("Watched")) == 1
+        hub.unsubscribe(subscriber)
+        for _ in range(50):  # the row goes in the background
+            heard.clear()
+            if await post_and_listen("Left") == []:
+                break
+        assert await post_and_listen("Left again") == []
+    finally:
+        await listener.close()
