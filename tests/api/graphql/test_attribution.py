@@ -15,9 +15,9 @@ from sqlalchemy import select, update
 
 from server.db.models import dimension_hours
 from server.db.models import sessions as sessions_table
-from server.db import hll
 from server.ingest import rollups
 from tests.api.graphql.conftest import Events, create_goal, iso
+from tests.support.hashing import count_hashes
 
 CHROME_WIN = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
               "Chrome/131.0.0.0 Safari/537.36")
@@ -346,14 +346,7 @@ async def test_building_the_dimension_rollups_hashes_each_visitor_once(admin, db
     visitor was hashed for each of the nine dimensions): one hash per visitor, same rows."""
     spec = await seed(admin, db, site, events)
     await cover_with_rollups(db, site)
-    hashed = []
-
-    def counting(visitor_id):
-        hashed.append(visitor_id)
-        return original(visitor_id)
-
-    original = hll.register_of
-    monkeypatch.setattr(hll, "register_of", counting)
+    hashed = count_hashes(monkeypatch)
     rows = (await admin(BREAKDOWN, s=str(site.id), by="DEVICE", r=RANGE))["breakdown"]
     assert rows == expected_rows(spec, "DEVICE", None)
     assert sorted(hashed) == sorted({s.visitor for s in spec})

@@ -17,6 +17,7 @@ from server.ingest.rows import EventRow
 from server.stats.rollups import split
 from tests.api.graphql.conftest import Events, create_goal, iso
 from tests.api.graphql.test_reads import GOAL_STATS, KPIS
+from tests.support.hashing import count_hashes
 
 
 async def snapshot(db, site_id, *, session_starts=True):
@@ -219,14 +220,7 @@ async def test_a_rebuild_hashes_each_visitor_once(admin, db, site, client, monke
         await sender.send(at=base + timedelta(minutes=7 * i), visitor=f"v{i % 5}",
                           **({"name": "Buy"} if i % 3 == 0 else {}))
     maintained = await snapshot(db, site.id)
-    hashed = []
-
-    def counting(visitor_id):
-        hashed.append(visitor_id)
-        return original(visitor_id)
-
-    original = hll.register_of
-    monkeypatch.setattr(hll, "register_of", counting)
+    hashed = count_hashes(monkeypatch)
     async with db.write.begin() as conn:
         await rollups.rebuild(conn, site.id)
     assert sorted(hashed) == [f"v{i}" for i in range(5)]
