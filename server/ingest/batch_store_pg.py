@@ -87,33 +87,24 @@ class PgBatchStore:
                 await conn.close(timeout=5)
 
 
-def _columns(rows: list[tuple], count: int) -> list[list]:
-    """Key tuples laid out as one array per position (site_id, key...)."""
-    return [list(column) for column in zip(*rows)] if rows else [[] for _ in range(count)]
-
-
 class _PgTx:
     def __init__(self, conn: asyncpg.Connection):
         self.conn = conn
         self._keys: list[EventKeyRow] = []  # to claim: not stored when read
+        self._stored_names: dict[tuple, str | None] = {}  # stored before -> its goal's name
         self._versions: dict[tuple, int | None] = {}  # visitor -> xmin read (None: absent)
         self._goals_versions: dict[uuid.UUID, int] = {}
 
     async def claim_event_keys(self, rows):
+        # the keys stored before, with the goal their first copy recorded: one read serves
+        # goal_names_for_keys too (the claim itself is in the write)
         stored = await self.conn.fetch(_STORED_KEYS.sql, *_STORED_KEYS.args(keys=rows))
-        seen = {(r["site_id"], r["event_key"]) for r in stored}
-        self._keys = [r for r in rows if (r.site_id, r.event_key) not in seen]
+        self._stored_names = {(r["site_id"], r["event_key"]): r["name"] for r in stored}
+        self._keys = [r for r in rows if (r.site_id, r.event_key) not in self._stored_names]
         return {(r.site_id, r.event_key) for r in self._keys}
 
     async def goal_names_for_keys(self, keys):
-        rows = await self.conn.fetch(
-            "SELECT k.site_id, k.event_key, g.name FROM event_keys k "
-            "JOIN unnest($1::uuid[], $2::text[]) AS u(site_id, event_key) "
-            "  ON k.site_id = u.site_id AND k.event_key = u.event_key "
-            "LEFT JOIN events e ON e.site_id = k.site_id AND e.id = k.event_id "
-            "LEFT JOIN goals g ON g.site_id = e.site_id AND g.id = e.goal_id",
-            *_columns(keys, 2))
-        return {(r["site_id"], r["event_key"]): r["name"] for r in rows}
+        return {key: self._stored_names.get(key) for key in keys}
 
     async def lock_visitors(self, rows):
         """Reads (locks nothing: the write checks the versions read here)."""
@@ -182,8 +173,10 @@ _COUNT = [(field, "integer") for field in Expected._fields]
 
 
 _STORED_KEYS = ArrayStatement("""
-SELECT k.site_id, k.event_key FROM event_keys k
+SELECT k.site_id, k.event_key, g.name FROM event_keys k
 JOIN unnest({keys}) AS u(site_id, event_key) USING (site_id, event_key)
+LEFT JOIN events e ON e.site_id = k.site_id AND e.id = k.event_id
+LEFT JOIN goals g ON g.site_id = e.site_id AND g.id = e.goal_id
 """, keys=typed(models.event_keys, EventKeyRow)[:2])
 
 # Each visitor with its row's version (xmin; NULL: no row yet) and its site's goals_version,
