@@ -117,7 +117,6 @@ class Writer:
         self._timeout = session_timeout_us
         self._max_batch = max_batch
         self._retry_after = retry_after
-        self._concurrency = concurrency
         # one queue per concurrent batch, each visitor's events always in the same one: two
         # batches of this process never act on one visitor at once (no WriteConflict between
         # them; on PostgreSQL they would otherwise conflict whenever a visitor sends two events
