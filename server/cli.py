@@ -93,6 +93,7 @@ def cmd_maintain(args, settings: Settings) -> int:
         rollup_retention_days=settings.rollup_retention_days).run()))
     print(f"partitions created: {', '.join(report.partitions_created) or 'none'}")
     print(f"partitions dropped: {', '.join(report.pruned.partitions_dropped) or 'none'}")
+    print(f"visitor-sketch parts merged: {report.sketch_parts_merged}")
     for table, n in sorted(report.pruned.rows.items()):
         print(f"{table}: {n} rows deleted")
     return 0
