@@ -54,7 +54,7 @@ class _SqlTx:
             .where(tuple_(event_keys.c.site_id, event_keys.c.event_key).in_(keys)))
         return {(r.site_id, r.event_key): r.name for r in rows}
 
-    async def lock_visitors(self, rows):
+    async def read_visitors(self, rows):
         result = await self.conn.execute(
             insert_or_touch(self.conn, visitors, ["site_id", "visitor_id"], "last_seen_at")
             .returning(visitors.c.site_id, visitors.c.visitor_id, visitors.c.session_id,

@@ -106,8 +106,8 @@ class _PgTx:
     async def goal_names_for_keys(self, keys):
         return {key: self._stored_names.get(key) for key in keys}
 
-    async def lock_visitors(self, rows):
-        """Reads (locks nothing: the write checks the versions read here)."""
+    async def read_visitors(self, rows):
+        """Reads only: the write checks the versions read here."""
         result = await self.conn.fetch(_READ_VISITORS.sql, *_READ_VISITORS.args(visitors=rows))
         placeholder = {(r.site_id, r.visitor_id): r for r in rows}
         state = {}

@@ -31,7 +31,7 @@ class BatchTx(Protocol):
 
     async def goal_names_for_keys(self, keys: list[EventKey]) -> dict[EventKey, str | None]: ...
 
-    async def lock_visitors(self, rows: list[VisitorMove]
+    async def read_visitors(self, rows: list[VisitorMove]
                             ) -> tuple[dict[VisitorKey, VisitorState], dict[uuid.UUID, int]]:
         """rows (placeholders for new visitors) sorted by key. Returns the visitors' state, and
         the goals_version of their sites (a site missing from it no longer exists). SQLite:

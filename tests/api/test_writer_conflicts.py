@@ -46,7 +46,7 @@ async def test_a_write_after_its_read_changed_writes_nothing(postgres_only, db, 
     store = PgBatchStore(db.url, connections=1)
     try:
         async with store.transaction() as tx:
-            state, _ = await tx.lock_visitors(
+            state, _ = await tx.read_visitors(
                 [VisitorMove(site.id, "v1", new_id(), NO_SESSION, None)])
             await send(client, site, "v1")  # another batch moves the visitor meanwhile
             event = an_event(site, "v1")
@@ -84,8 +84,8 @@ class Interjecting:
             def __getattr__(self, name):
                 return getattr(self._tx, name)
 
-            async def lock_visitors(self, rows):
-                read = await self._tx.lock_visitors(rows)
+            async def read_visitors(self, rows):
+                read = await self._tx.read_visitors(rows)
                 if interject is not None:
                     await interject()
                 return read
