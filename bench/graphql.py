@@ -13,16 +13,16 @@ PostgreSQL one site with N events (default 1M, made to scale to 10M) over the la
 * event mix: pageviews, outbound clicks, form submissions, custom events; ~3 % of sessions
   buy ("Purchase", revenue in USD / EUR / GBP), some sign up; events carry the goal ids the
   matcher would have recorded and sessions `has_converted` consistent with them;
-* the rollups rebuilt from them (server.ingest.rollups.rebuild) and the days compacted, as
-  ingestion and the daily maintenance would have kept them. The dimension rollups are left to
-  the first read that needs them, as on a server (server/stats/dimension_rollups.py).
+* the rollups rebuilt from them (server.ingest.rollups.rebuild), the days compacted and the
+  dimension rollups built (server/stats/dimension_rollups.py `maintain`), as ingestion and
+  every server's maintenance would have kept them over the month.
 
 Then, through the real endpoint (the ASGI app with its lifespan, over httpx): kpis, goalStats,
 the first sessions page (20 sessions with their events and goals), a breakdown by every
 dimension (and one for a goal) and one filtered kpis, each beside one hand-written SQL query
 over the raw events and sessions computing the same numbers, in the same run. Per read: the
-first call (a breakdown's first call after the data was written builds the dimension rollups
-of the whole range), the median of the later calls, and the SQL's median (each of --rounds
+first call (with --cold, a breakdown's first call builds the dimension rollups of the whole
+range, as on a server that never ran its maintenance), the median of the later calls, and the SQL's median (each of --rounds
 calls, fewer once they took 10 s: the SQL at 10M events takes up to a minute a call). The two agree on
 every count and sum (checked; any difference is printed and makes the exit status 1); visitor
 counts read from sketches are HyperLogLog estimates, printed with their error.
@@ -432,6 +432,7 @@ async def generate(url: str, n_events: int) -> None:
     from server.goals import service as goals
     from server.sites import service as sites
     from server.ingest import rollups
+    from server.stats import dimension_rollups
 
     db = create_database(url)
     site = await sites.create(db, domain="bench.example", timezone="Europe/Berlin")
@@ -462,17 +463,20 @@ async def generate(url: str, n_events: int) -> None:
     t2 = time.perf_counter()
     async with db.write.begin() as sa_conn:  # as the daily maintenance would have
         await rollups.compact_days(sa_conn, now)
-    await db.dispose()
     t3 = time.perf_counter()
-    await conn.execute("VACUUM ANALYZE")
+    built = await dimension_rollups.maintain(db, now)  # as every server's maintenance would have
+    await db.dispose()
     t4 = time.perf_counter()
+    await conn.execute("VACUUM ANALYZE")
+    t5 = time.perf_counter()
     counts = await conn.fetchrow(
         "SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM sessions) AS sessions, "
         "(SELECT count(DISTINCT visitor_id) FROM sessions) AS visitors, "
         "pg_size_pretty(pg_database_size(current_database())) AS size")
     print(f"data: {counts['events']:,} events, {counts['sessions']:,} sessions, "
           f"{counts['visitors']:,} visitors ({counts['size']}); rollups.rebuild {t2 - t1:.0f} s, "
-          f"compact_days {t3 - t2:.0f} s, vacuum analyze {t4 - t3:.0f} s", flush=True)
+          f"compact_days {t3 - t2:.0f} s, dimension rollups {t4 - t3:.0f} s ({built.hours_built} "
+          f"hours, {built.days_compacted} days), vacuum analyze {t5 - t4:.0f} s", flush=True)
     await conn.close()
 
 
@@ -485,10 +489,11 @@ async def measure(url: str, rounds: int, cold: bool) -> bool:
     goals = {row["name"]: row["id"] for row in await conn.fetch(
         "SELECT name, id FROM goals WHERE site_id = $1", site_id)}
     if cold:
-        for table in ("dimension_hours", "dimension_sketches", "dimension_counters"):
+        for table in ("dimension_built", "dimension_sketches", "dimension_counters"):
             await conn.execute(f"DELETE FROM {table} WHERE site_id = $1", site_id)
-        await conn.execute("VACUUM ANALYZE dimension_hours, dimension_sketches, dimension_counters")
-    built = await conn.fetchval("SELECT count(*) FROM dimension_hours WHERE site_id = $1", site_id)
+        await conn.execute("VACUUM ANALYZE dimension_built, dimension_sketches, dimension_counters")
+    built = await conn.fetchval(
+        "SELECT count(*) FROM dimension_built WHERE site_id = $1 AND hours = 1", site_id)
     print(f"dimension rollups: {'built before this run' if built else 'built by the first read'}"
           f" ({built} hours)")
     start, end = now - 30 * DAY_US, now + 1

@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                   rollup_retention_days=settings.rollup_retention_days)
         maintenance.run_in_background()
         maintenance.merge_sketch_parts_every(settings.sketch_merge_seconds)
+        maintenance.build_dimensions_every(settings.dimension_build_seconds)
         goal_cache = GoalCache(db)
         # PostgreSQL: a second transaction fills while the first waits for its commit;
         # SQLite has one writer at a time anyway

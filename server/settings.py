@@ -72,6 +72,10 @@ class Settings:
     # PostgreSQL: how often (seconds) each server merges the visitor-sketch parts that batches
     # add into their hour's sketch (server/ingest/rollups.py); 0: only `goalpost maintain` does
     sketch_merge_seconds: float = 2.0
+    # how often (seconds) each server builds the dimension rollups of the hours that have
+    # passed (server/stats/dimension_rollups.py), so reads find them built; 0: only at start,
+    # daily and by `goalpost maintain`
+    dimension_build_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -92,6 +96,7 @@ class Settings:
             forwarded_allow_ips=os.environ.get("GOALPOST_FORWARDED_ALLOW_IPS", "").strip(),
             live_queue_size=max(1, int(_float("GOALPOST_LIVE_QUEUE", 1024))),
             sketch_merge_seconds=max(0.0, _float("GOALPOST_SKETCH_MERGE_SECONDS", 2.0)),
+            dimension_build_seconds=max(0.0, _float("GOALPOST_DIMENSION_BUILD_SECONDS", 60.0)),
         )
         values.update(overrides)
         if "database_url" in overrides:

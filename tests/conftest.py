@@ -51,7 +51,8 @@ def database_url(backend, request) -> str:
 def make_settings(database_url: str, **overrides) -> Settings:
     # sketch parts merged when a test says so (rollups.merge_sketch_parts), never under it
     values = dict(database_url=database_url, admin_token=ADMIN_TOKEN, rate_limit=0.0,
-                  rate_burst=0.0, sketch_merge_seconds=0.0)
+                  rate_burst=0.0, sketch_merge_seconds=0.0,
+                  dimension_build_seconds=0.0)
     values.update(overrides)
     return Settings(**values)
 

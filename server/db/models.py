@@ -21,6 +21,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -312,34 +313,45 @@ rollup_coverage = Table(
 )
 
 
-# --- attribution rollups (migration 0005), built by server.stats.dimension_rollups on the first
-# read that needs an hour, and rebuilt when the hour's rollup_hourly counters have moved since.
-# Per site, UTC hour, session dimension (SOURCE, UTM_*, BROWSER, OS, DEVICE) and value ('' = the
-# sessions without one): the HyperLogLog sketch of the visitors of that hour's events in those
-# sessions, and their pageviews.
+# --- dimension rollups (migration 0008), built by server.stats.dimension_rollups: by the
+# maintenance of every server shortly after an hour has passed, else by the first read that
+# needs the hour; rebuilt when the hour's rollup_hourly counters have moved since. `hours` 1: an
+# hour's rows; 24: a UTC day's, merged from its hours. Per dimension (SOURCE, UTM_*, ENTRY_PAGE,
+# BROWSER, OS, DEVICE: the session's; PAGE: the event's path) and value (NULL: none), keyed by
+# the value's 64-bit hash because a path may be longer than a btree key may be.
+
+
+def _dimension_span() -> list[Column]:
+    return [Column("site_id", Uuid, primary_key=True),
+            Column("dimension", String(16), primary_key=True),
+            Column("hours", SmallInteger, primary_key=True),
+            Column("start", BigInteger, primary_key=True),
+            Column("value_hash", BigInteger, primary_key=True),
+            Column("value", Text)]
+
+
+# The HyperLogLog sketch of the span's visitors with that value (session dimensions: of the
+# events in those sessions; PAGE: of the pageviews of that path), the span's events and
+# pageviews with that value, and the sessions with that value that started in the span.
 dimension_sketches = Table(
     "dimension_sketches",
     metadata,
-    Column("site_id", Uuid, primary_key=True),
-    Column("dimension", String(16), primary_key=True),
-    Column("hour", BigInteger, primary_key=True),
-    Column("value", String(200), primary_key=True),
+    *_dimension_span(),
+    Column("events", BigInteger, nullable=False),
     Column("pageviews", BigInteger, nullable=False),
+    Column("sessions", BigInteger, nullable=False),
     Column("sketch", LargeBinary, nullable=False),
     ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
 )
 
-# Per site, hour, dimension, value, goal and currency: goal_id NIL_UUID = the events of any goal
+# Per span, dimension, value, goal and currency: goal_id NIL_UUID = the events of any goal
 # counting as a conversion, else that goal's events; currency '' = how many (`conversions`),
 # else the revenue of those events in that currency (`conversion_micros`) and - with NIL_UUID -
 # the revenue of every event in that currency (`revenue_micros`).
 dimension_counters = Table(
     "dimension_counters",
     metadata,
-    Column("site_id", Uuid, primary_key=True),
-    Column("dimension", String(16), primary_key=True),
-    Column("hour", BigInteger, primary_key=True),
-    Column("value", String(200), primary_key=True),
+    *_dimension_span(),
     Column("goal_id", Uuid, primary_key=True),
     Column("currency", String(3), primary_key=True),
     Column("conversions", BigInteger, nullable=False),
@@ -348,14 +360,17 @@ dimension_counters = Table(
     ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
 )
 
-# The rollup_hourly counters (site-wide) an hour's dimension rows were built from.
-dimension_hours = Table(
-    "dimension_hours",
+# The site-wide rollup_hourly counters (summed over the day for `hours` 24) that a span's
+# dimension rows were built from: the rows stand for the span while these are unchanged.
+dimension_built = Table(
+    "dimension_built",
     metadata,
     Column("site_id", Uuid, primary_key=True),
-    Column("hour", BigInteger, primary_key=True),
+    Column("hours", SmallInteger, primary_key=True),
+    Column("start", BigInteger, primary_key=True),
     Column("events", BigInteger, nullable=False),
     Column("pageviews", BigInteger, nullable=False),
     Column("conversions", BigInteger, nullable=False),
+    Column("sessions", BigInteger, nullable=False),
     ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
 )

@@ -28,8 +28,8 @@ from typing import Iterable
 from sqlalchemy import Uuid, bindparam, case, delete, func, literal, select, text, update
 
 from server.clock import DAY_US, HOUR_US, hour_of, now_us
-from server.db.hll import (HOURLY_SOURCES, Sketches, encode, encode_registers, merge_into,
-                           merged, registers)
+from server.db.hll import (HOURLY_SOURCES, Sketches, encode, encode_compact, encode_registers,
+                           merge_into, merged, registers)
 from server.db.models import NIL_UUID, rollup_coverage, rollup_hourly, visitor_sketches
 from server.db.models import events as events_table
 from server.db.models import sessions as sessions_table
@@ -345,7 +345,7 @@ async def compact_days(conn, now: int) -> int:
                                                   "day": DAY_US})).all()
         stmt = dialect_insert(conn, visitor_sketches_daily).values(
             site_id=site_id, day=day, goal_id=goal_id,
-            sketch=encode_registers(merged(r.sketch for r in rows)),
+            sketch=encode_compact(merged(r.sketch for r in rows)),
             source_rows=len(rows), source_xmin=sum(int(r.x) for r in rows))
         await conn.execute(stmt.on_conflict_do_update(
             index_elements=["site_id", "day", "goal_id"],

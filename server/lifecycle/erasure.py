@@ -8,7 +8,9 @@
   exact counters (events, pageviews, conversions, revenue, sessions started) are decremented by
   what was deleted. The HyperLogLog visitor sketches are not: a register cannot be decremented,
   so an hour's distinct-visitor estimate may still count the erased visitor as one anonymous
-  unit (a sketch holds 6-bit register values, no id or hash that leads back to a person).
+  unit (a sketch holds 6-bit register values, no id or hash that leads back to a person). The
+  dimension rollups of the hours and days they touched are built again from what is left,
+  sketches included (server/stats/dimension_rollups.py).
 
 Each runs in one transaction; the visitor's row lock (taken first) makes a concurrent batch of
 the same visitor wait, so nothing of it is stored half-erased. Both are logged (who, what,
@@ -23,11 +25,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, or_, select
 
-from server.clock import now_us, to_datetime
+from server.clock import hour_of, now_us, to_datetime
 from server.db.engine import Database
 from server.db.models import event_keys, events, metadata, sessions, sites, visitors
 from server.errors import InvalidInput, NotFound
 from server.ingest import rollups
+from server.stats import dimension_rollups
 
 log = logging.getLogger("goalpost.audit")
 
@@ -98,6 +101,10 @@ async def erase_visitor(db: Database, *, site_id: uuid.UUID, by: str,
             [(site_id, r.occurred_at, r.type, r.goal_id, r.is_conversion, r.revenue_micros,
               r.revenue_currency) for r in erased],
             [(site_id, r.started_at) for r in their_sessions])
+        # their spans' dimension rows are built again without them (sketches too)
+        await dimension_rollups.forget_spans(
+            conn, site_id, [hour_of(r.occurred_at) for r in erased]
+            + [hour_of(r.started_at) for r in their_sessions])
         await conn.execute(delete(events).where(e.site_id == site_id, theirs))
         await conn.execute(delete(sessions).where(
             s.site_id == site_id, s.id.in_(sorted(r.id for r in their_sessions))))

@@ -6,13 +6,17 @@ visitor salt (server/ingest/visitors.py), and by `goalpost maintain` (e.g. from 
    every server also does this every GOALPOST_SKETCH_MERGE_SECONDS: `merge_sketch_parts_every`);
    then the hourly visitor sketches of each ended day merged into a daily one (PostgreSQL;
    server/ingest/rollups.py), so a month's distinct visitors merge 30 sketches, not 720;
-3. the housekeeping of ingestion (server/ingest/housekeeping.py: idle visitor rows, old
+3. the dimension rollups of every passed hour built, and of every passed day merged
+   (server/stats/dimension_rollups.py; every server also builds the last two days' every
+   GOALPOST_DIMENSION_BUILD_SECONDS: `build_dimensions_every`), before retention may take the
+   events they are built from;
+4. the housekeeping of ingestion (server/ingest/housekeeping.py: idle visitor rows, old
    idempotency keys);
-4. retention (server/lifecycle/retention.py), when GOALPOST_RETENTION_DAYS or
+5. retention (server/lifecycle/retention.py), when GOALPOST_RETENTION_DAYS or
    GOALPOST_ROLLUP_RETENTION_DAYS is set.
 
 Safe to run in several processes at once: partition changes and rollup rebuilds take one
-advisory lock, deletes are idempotent.
+advisory lock, a site's dimension rollups another, deletes are idempotent.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from server.db.engine import Database
 from server.ingest import rollups
 from server.ingest.housekeeping import forget_old_rows
 from server.lifecycle import retention
+from server.stats import dimension_rollups
 
 log = logging.getLogger("goalpost.maintenance")
 
@@ -36,6 +41,7 @@ class Report:
     partitions_created: list[str] = field(default_factory=list)
     sketch_parts_merged: int = 0
     days_compacted: int = 0
+    dimensions: dimension_rollups.Maintained = field(default_factory=dimension_rollups.Maintained)
     pruned: retention.Pruned = field(default_factory=retention.Pruned)
 
 
@@ -56,6 +62,7 @@ class Maintenance:
             report.sketch_parts_merged = await self.merge_sketch_parts()
             async with self._db.write.begin() as conn:
                 report.days_compacted = await rollups.compact_days(conn, now)
+        report.dimensions = await dimension_rollups.maintain(self._db, now)
         await forget_old_rows(self._db)
         report.pruned = await retention.apply(
             self._db, now_us=now, days=self._retention_days,
@@ -76,18 +83,30 @@ class Maintenance:
         """In the background until stop(): PostgreSQL's sketch parts merged every `seconds`,
         so that a read merges few of them (parts left by a stopped server are merged by any
         other, or at the next start)."""
-        if self._db.is_sqlite or seconds <= 0:
+        if not self._db.is_sqlite:
+            self._every(seconds, self.merge_sketch_parts, "merging visitor-sketch parts")
+
+    def build_dimensions_every(self, seconds: float) -> None:
+        """In the background until stop(): the dimension rollups of the last two days' passed
+        hours built, and their passed days merged, every `seconds`, so that a read finds them
+        (older hours that moved are the daily run's, or the read's)."""
+        async def build() -> None:
+            await dimension_rollups.maintain(self._db, now_us(), days=2)
+        self._every(seconds, build, "building dimension rollups")
+
+    def _every(self, seconds: float, work, what: str) -> None:
+        if seconds <= 0:
             return
 
         async def loop() -> None:
             while True:
                 try:
-                    await self.merge_sketch_parts()
+                    await work()
                 except Exception:  # the database may be away: the next round tries again
-                    log.warning("merging visitor-sketch parts failed", exc_info=True)
+                    log.warning("%s failed", what, exc_info=True)
                 await asyncio.sleep(seconds)
 
-        self._loops.add(asyncio.create_task(loop(), name="goalpost-sketch-parts"))
+        self._loops.add(asyncio.create_task(loop(), name=f"goalpost-{what}"))
 
     def run_in_background(self) -> None:
         task = asyncio.create_task(self._run_logged(), name="goalpost-maintenance")

@@ -7,8 +7,9 @@ What goes at the cut-off (now - retention days):
   short transaction each, so ingestion keeps going in between;
 * sessions that ended before the cut-off, and idempotency keys (event_keys) made before it.
 
-What stays: the hourly rollups (counters, revenue, sessions started, visitor sketches). Before
-events go, the rollups are made complete for every hour they would lose (a site whose
+What stays: the hourly rollups (counters, revenue, sessions started, visitor sketches) and the
+dimension rollups (breakdowns). Before events go, the rollups are made complete for every hour
+they would lose, the dimension rollups built for those hours, (a site whose
 coverage starts later, e.g. one with events from before the rollups existed, is rebuilt for
 those hours), so kpis / goalStats / timeseries over whole old hours answer as before. Rollups
 have their own, longer setting, `GOALPOST_ROLLUP_RETENTION_DAYS` (unset: kept forever).
@@ -26,10 +27,12 @@ from server.clock import DAY_US
 from server.db import partitions
 from server.db.engine import Database
 from server.db.models import (
-    event_keys, events, rollup_hourly, sessions, sites, visitor_sketches, visitor_sketches_daily,
+    dimension_built, dimension_counters, dimension_sketches, event_keys, events, rollup_hourly,
+    sessions, sites, visitor_sketches, visitor_sketches_daily,
 )
 from server.clock import hour_of
 from server.ingest import rollups
+from server.stats import dimension_rollups
 from server.stats.rollups import coverage
 
 log = logging.getLogger("goalpost.retention")
@@ -56,6 +59,8 @@ async def apply(db: Database, *, now_us: int, days: int, rollup_days: int = 0) -
         for site_id in await _site_ids(db):
             if await _complete_rollups(db, site_id, cutoff):
                 pruned.sites_rebuilt += 1
+        # the dimension rollups are built from the events too: the hours about to lose theirs
+        await dimension_rollups.maintain(db, now_us, until=cutoff)
         await _prune_events(db, cutoff, pruned)
         for site_id in await _site_ids(db):
             s, k = sessions.c, event_keys.c
@@ -73,6 +78,9 @@ async def apply(db: Database, *, now_us: int, days: int, rollup_days: int = 0) -
             daily = visitor_sketches_daily
             pruned.add(daily.name, await delete_in_batches(
                 db, daily, (daily.c.site_id == site_id) & (daily.c.day < cutoff)))
+            for table in (dimension_sketches, dimension_counters, dimension_built):
+                pruned.add(table.name, await delete_in_batches(
+                    db, table, (table.c.site_id == site_id) & (table.c.start < cutoff)))
     return pruned
 
 

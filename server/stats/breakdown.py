@@ -32,7 +32,7 @@ from server.db.engine import Database
 from server.db.models import events, sessions
 from server.errors import InvalidInput
 from server.stats import dimension_rollups, rollups
-from server.stats.kpis import GoalStats, Kpis, Money, money_totals
+from server.stats.kpis import GoalStats, Kpis, Money, in_ranges, money_totals
 from server.stats.ranges import Range
 
 # Dimension -> its sessions column; PAGE is the event's path
@@ -133,12 +133,12 @@ def counted(goal_id: uuid.UUID | None):
     return and_(MONEY, events.c.is_conversion)
 
 
-async def _rollup_split(db: Database, conn, site_id: uuid.UUID, r: Range):
-    """(whole covered hours or None, the raw rest) of a range, the hours built."""
+async def _rollup_spans(db: Database, conn, site_id: uuid.UUID, r: Range):
+    """(the rows standing for the range's whole covered hours or None, the raw rest)."""
     rolled, raw = rollups.split(r.start, r.end, await rollups.coverage(conn, site_id))
-    if rolled is not None:
-        await dimension_rollups.ensure(db, conn, site_id, *rolled)
-    return rolled, raw
+    if rolled is None:
+        return None, raw
+    return await dimension_rollups.spans(db, conn, site_id, *rolled), raw
 
 
 async def breakdown(db: Database, *, site_id: uuid.UUID, by: str, range: Range,
@@ -151,46 +151,93 @@ async def breakdown(db: Database, *, site_id: uuid.UUID, by: str, range: Range,
         raise InvalidInput(f"first must be between 0 and {MAX_ROWS}", field="first")
     scope = Scope(site_id, range, filters)
     column = dimension_column(by)
-    conversions: dict[str | None, int] = defaultdict(int)
-    money: dict[str | None, list] = defaultdict(list)
     async with db.read.connect() as conn:
-        rolled, raw = None, None
-        if by in dimension_rollups.ROLLED and not filters:
-            rolled, raw = await _rollup_split(db, conn, site_id, range)
-        if rolled is None:
-            seen = await _visitors_by_value(conn, scope, by, column)
-        else:
-            extra: dict[str | None, list[str]] = defaultdict(list)
-            if raw:
-                for value, visitor in await conn.execute(
-                        select(column, events.c.visitor_id).distinct()
-                        .select_from(scope.source(by)).where(*scope.events_where(by, raw))):
-                    extra[value].append(visitor)
-            blobs, _ = await dimension_rollups.sketches(conn, site_id, by, *rolled)
-            seen = {value: hll.estimate(hll.merged(blobs.get(value, ()),
-                                                           extra.get(value, ())))
-                    for value in blobs.keys() | extra.keys()}
-            counts, converted_money, _ = await dimension_rollups.counters(
-                conn, site_id, by, *rolled, goal_id=goal_id)
-            for value, n in counts.items():
-                conversions[value] += n
-            for value, pairs in converted_money.items():
-                money[value] += pairs
-        if rolled is None or raw:
-            # the goal events of the range, or of its raw parts when the rest is rolled up
-            for value, currency, n, micros in await conn.execute(
-                    select(column, events.c.revenue_currency, func.count(),
-                           func.sum(events.c.revenue_micros))
-                    .select_from(scope.source(by))
-                    .where(*scope.events_where(by, raw), counted(goal_id))
-                    .group_by(column, events.c.revenue_currency)):
-                conversions[value] += int(n)
-                if currency is not None:
-                    money[value].append((currency, micros))
+        spans, raw = None, None
+        if not filters:
+            spans, raw = await _rollup_spans(db, conn, site_id, range)
+        if spans is not None:
+            return await _rolled_breakdown(conn, scope, by, column, spans, raw, goal_id, first)
+        seen = await _visitors_by_value(conn, scope, by, column)
+        conversions, money = await _raw_conversions(conn, scope, by, column, None, goal_id)
     rows = [Row(value, seen.get(value, 0), conversions.get(value, 0),
                 money_totals(money.get(value, [])))
             for value in seen.keys() | conversions.keys()]
-    rows.sort(key=lambda row: (-row.visitors, row.value is None, row.value or ""))
+    rows.sort(key=_order)
+    return rows[:first]
+
+
+def _order(row: Row):
+    return (-row.visitors, row.value is None, row.value or "")
+
+
+async def _raw_conversions(conn, scope: Scope, by: str, column, raw, goal_id):
+    """value -> conversions, value -> [(currency, micros)] of the goal events of the range (or
+    of its raw parts)."""
+    conversions: dict[str | None, int] = defaultdict(int)
+    money: dict[str | None, list] = defaultdict(list)
+    for value, currency, n, micros in await conn.execute(
+            select(column, events.c.revenue_currency, func.count(),
+                   func.sum(events.c.revenue_micros))
+            .select_from(scope.source(by))
+            .where(*scope.events_where(by, raw), counted(goal_id))
+            .group_by(column, events.c.revenue_currency)):
+        conversions[value] += int(n)
+        if currency is not None:
+            money[value].append((currency, micros))
+    return conversions, money
+
+
+async def _rolled_breakdown(conn, scope: Scope, by: str, column, spans, raw, goal_id,
+                            first: int) -> list[Row]:
+    """The top rows from the dimension rollups (and the raw ends of the range). Values are
+    taken in order of an exact upper bound of their visitors (a visitor has an event with the
+    value, or a pageview of the path), and their sketches merged, until the next bound is below
+    the `first`-th best estimate found: no value left can enter the rows."""
+    site_id = scope.site_id
+    values: dict[int, str | None] = {}
+    bound: dict[int, int] = defaultdict(int)
+    extra: dict[int, list[str]] = defaultdict(list)  # the raw parts' visitors
+    if raw:
+        query = (select(column, events.c.visitor_id).distinct()
+                 .select_from(scope.source(by)).where(*scope.events_where(by, raw)))
+        if by == PAGE:
+            query = query.where(events.c.type == "pageview")
+        for value, visitor in await conn.execute(query):
+            h = dimension_rollups.value_hash(value)
+            values[h] = value
+            extra[h].append(visitor)
+            bound[h] += 1
+    for h, t in (await dimension_rollups.totals(conn, site_id, by, spans)).items():
+        values[h] = t.value
+        bound[h] += t.pageviews if by == PAGE else t.events
+    money = await dimension_rollups.counters(conn, site_id, by, spans, goal_id=goal_id)
+    conversions, converted = money.conversions, money.converted
+    if raw:
+        raw_n, raw_money = await _raw_conversions(conn, scope, by, column, raw, goal_id)
+        for value, n in raw_n.items():
+            h = dimension_rollups.value_hash(value)
+            values.setdefault(h, value)
+            conversions[h] += n
+            converted[h] += raw_money.get(value, [])
+    candidates = sorted(values, key=lambda h: (-bound[h], values[h] is None, values[h] or ""))
+    seen: dict[int, int] = {}
+    taken, chunk = 0, max(first, 1) + 10
+    while taken < len(candidates) and first:
+        if len(seen) >= first:
+            best = sorted(seen.values(), reverse=True)[first - 1]
+            if bound[candidates[taken]] < best:
+                break
+        batch = candidates[taken:taken + chunk]
+        blobs = await dimension_rollups.sketches(conn, site_id, by, spans, batch)
+        for h in batch:
+            # an estimate above the exact bound is the sketch's error: the bound is closer
+            seen[h] = min(bound[h], hll.estimate(hll.merged(blobs.get(h, ()), extra.get(h, ()))))
+        taken += len(batch)
+        chunk *= 2
+    # a path of goal events without pageviews is a row only if it has conversions, as on events
+    rows = [Row(values[h], n, conversions.get(h, 0), money_totals(converted.get(h, [])))
+            for h, n in seen.items() if n or conversions.get(h)]
+    rows.sort(key=_order)
     return rows[:first]
 
 
@@ -219,12 +266,12 @@ async def filtered_kpis(db: Database, *, site_id: uuid.UUID, range: Range,
         started.append(exists().where(events.c.site_id == sessions.c.site_id,
                                       events.c.session_id == sessions.c.id,
                                       pageview, _equals(events.c.path, page)))
-    visitors = pageviews = conversions = 0
+    visitors = pageviews = conversions = n_sessions = 0
     revenue: list = []
     async with db.read.connect() as conn:
-        rolled, raw = None, [(range.start, range.end)]
-        if len(filters) == 1 and filters[0].dimension in dimension_rollups.ROLLED:
-            rolled, raw = await _rollup_split(db, conn, site_id, range)
+        spans, raw = None, [(range.start, range.end)]
+        if len(filters) == 1 and filters[0].dimension in dimension_rollups.SESSION_COLUMNS:
+            spans, raw = await _rollup_spans(db, conn, site_id, range)
         if raw:
             pageviews = int((await conn.execute(
                 select(func.count()).select_from(scope.source())
@@ -238,20 +285,25 @@ async def filtered_kpis(db: Database, *, site_id: uuid.UUID, range: Range,
                 conversions += int(converted or 0)
                 if currency is not None:
                     revenue.append((currency, micros))
-        if rolled is not None:
+        if spans is not None:
             dimension, value = filters[0].dimension, filters[0].value
+            h = dimension_rollups.value_hash(value)
             extra = list((await conn.execute(
                 select(events.c.visitor_id).distinct().select_from(scope.source())
-                .where(*scope.events_where(ranges=raw))))
-                .scalars()) if raw else []
-            blobs, views = await dimension_rollups.sketches(conn, site_id, dimension, *rolled,
-                                                            value=value)
-            visitors = hll.estimate(hll.merged(blobs.get(value, ()), extra))
-            pageviews += views.get(value, 0)
-            counts, _, all_money = await dimension_rollups.counters(
-                conn, site_id, dimension, *rolled, value=value)
-            conversions += counts.get(value, 0)
-            revenue += all_money.get(value, [])
+                .where(*scope.events_where(ranges=raw)))).scalars()) if raw else []
+            blobs = await dimension_rollups.sketches(conn, site_id, dimension, spans, [h])
+            visitors = hll.estimate(hll.merged(blobs.get(h, ()), extra))
+            totals = (await dimension_rollups.totals(conn, site_id, dimension, spans,
+                                                     value=value)).get(h)
+            if totals is not None:
+                pageviews += totals.pageviews
+                n_sessions += totals.sessions
+            money = await dimension_rollups.counters(conn, site_id, dimension, spans,
+                                                     value=value)
+            conversions += money.conversions.get(h, 0)
+            revenue += money.revenue.get(h, [])
+            if raw:
+                started = [started[0], in_ranges(sessions.c.started_at, raw), *started[3:]]
         elif scope.visitors_by_events():
             visitors = int((await conn.execute(
                 select(func.count(events.c.visitor_id.distinct())).select_from(scope.source())
@@ -260,8 +312,9 @@ async def filtered_kpis(db: Database, *, site_id: uuid.UUID, range: Range,
             visitors = int((await conn.execute(
                 select(func.count(sessions.c.visitor_id.distinct()))
                 .where(*scope.sessions_where()))).scalar_one())
-        n_sessions = int((await conn.execute(
-            select(func.count()).select_from(sessions).where(*started))).scalar_one())
+        if spans is None or raw:
+            n_sessions += int((await conn.execute(
+                select(func.count()).select_from(sessions).where(*started))).scalar_one())
     return Kpis(visitors=visitors, sessions=n_sessions, pageviews=pageviews,
                 conversions=conversions, revenue=money_totals(revenue))
 

@@ -1,247 +1,504 @@
-"""Hourly rollups of the low-cardinality session dimensions, for breakdowns and filtered KPIs.
+"""Rollups of the breakdown dimensions, by hour and by UTC day, for breakdowns and filtered KPIs.
 
-Why: distinct visitors per source (or browser, device, ...) over a month of events is a
-count(DISTINCT) over every event of the range joined to its session: 0.5-1 s at 1M events on
-PostgreSQL. Merging hourly HyperLogLog sketches answers it in milliseconds, with the 0.81 %
-standard error of the site's visitor counts (server/stats/rollups.py; exact up to a few thousand
-visitors).
+Why: distinct visitors per source (or page, browser, ...) over a month of events is a
+count(DISTINCT) over every event of the range joined to its session: 10-30 s at 10M events on
+PostgreSQL. Merging sketches answers it in milliseconds, with the 0.81 % standard error of the
+site's visitor counts (server/stats/rollups.py; exact up to a few thousand visitors).
 
-What (server/db/models.py, migration 0005): per site, UTC hour, dimension and value ('' = the
-sessions without a value), the sketch of the visitors of that hour's events in those sessions
-and their pageviews (`dimension_sketches`); their conversions and revenue per goal and currency
-(`dimension_counters`, exact integer sums); per site and hour (`dimension_hours`), the site's
-rollup_hourly counters (events, pageviews, conversions) that the hour was built from.
+What (server/db/models.py, migration 0008): per site, span (`hours` 1: a UTC hour; 24: a UTC
+day), dimension and value (None: the sessions without one):
+* `dimension_sketches`: the sketch of the visitors (session dimensions: of the span's events in
+  sessions with that value; PAGE: of the span's pageviews of that path), and the span's events
+  and pageviews with that value and the sessions with that value that started in it;
+* `dimension_counters`: their conversions and revenue per goal and currency (exact sums);
+* `dimension_built`: per site and span, the site's rollup_hourly counters (events, pageviews,
+  conversions, sessions started; a day's summed) that the span's rows were built from.
 
 How they stay true without the writer knowing of them: a session's attribution never changes
-once stored, so an hour's rows change only when events are added to (or removed from) that hour,
-and then rollup_hourly's counters for it - maintained exactly in the writer's transaction - move.
-A read first compares the two for the whole hours it needs (the hours rollup_coverage covers)
-and rebuilds, from the events, the hours that are missing or moved; only then it reads. A busy
-site pays for each hour once, on the first read after the hour has passed.
+once stored and an event's path never does, so a span's rows change only when events are added
+to (or removed from) it or a session's start moves, and then rollup_hourly's counters for it -
+maintained exactly in the writer's transaction - move. Rows stand for their span while the
+counters equal the ones they were built from (`current`); erasure also drops the markers of the
+spans it touched.
 
-Only SOURCE, UTM_*, BROWSER, OS and DEVICE are rolled up: a page or entry page takes hundreds of
-values an hour, and those breakdowns read the events (server/stats/breakdown.py).
+Who builds them: every server's maintenance (server/lifecycle/maintenance.py `maintain`) builds
+the hours that have passed a minute or so after they pass, then merges each passed day's 24
+hours into one day row per value. A read builds only what is still missing or stale for its
+range (a late event in an old hour, or the hour that has just passed), under the same per-site
+lock, so two builders never do the same work twice.
+
+How a breakdown reads them (`top`): a month is the current day rows of its whole UTC days and
+the hour rows of the rest. Values are ranked by an exact upper bound of their visitors (events,
+or a path's pageviews: a visitor has at least one), and sketches are merged only for the best
+candidates, until no value left can beat the rows already found: a breakdown by page over
+thousands of paths merges a few dozen values' sketches, not all of them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, delete, false, func, literal, or_, select, text
 
+from server.clock import DAY_US, HOUR_US, hour_of
 from server.db import hll
 from server.db.engine import Database
 from server.db.models import (
+    NIL_UUID,
+    dimension_built,
     dimension_counters,
-    dimension_hours,
     dimension_sketches,
     events,
+    rollup_coverage,
     rollup_hourly,
     sessions,
 )
 from server.db.upsert import dialect_insert
-from server.stats import rollups
-from server.stats.rollups import HOUR_US, NIL_UUID
 
-ROLLED = {"SOURCE": "source", "UTM_SOURCE": "utm_source", "UTM_MEDIUM": "utm_medium",
-          "UTM_CAMPAIGN": "utm_campaign", "UTM_TERM": "utm_term", "UTM_CONTENT": "utm_content",
-          "BROWSER": "browser", "OS": "os", "DEVICE": "device"}
-NONE = ""  # the value key of the sessions without a value (no stored value is empty)
+# the session dimensions and their sessions columns; PAGE is the event's path
+SESSION_COLUMNS = {
+    "SOURCE": "source", "UTM_SOURCE": "utm_source", "UTM_MEDIUM": "utm_medium",
+    "UTM_CAMPAIGN": "utm_campaign", "UTM_TERM": "utm_term", "UTM_CONTENT": "utm_content",
+    "ENTRY_PAGE": "entry_path", "BROWSER": "browser", "OS": "os", "DEVICE": "device",
+}
+PAGE = "PAGE"
+ROLLED = (*SESSION_COLUMNS, PAGE)
+HOUR, DAY = 1, 24  # `hours` of an hour's rows and of a day's
+
+# pg_advisory_xact_lock(LOCK_CLASS, site): one builder of a site's dimension rows at a time
+LOCK_CLASS = 0x67700D1
+
+Counts = tuple[int, int, int, int]  # events, pageviews, conversions, sessions started
+WRITE_ROWS = 5000
 
 
-def key_of(value: str | None) -> str:
-    return NONE if value is None else value
+def value_hash(value: str | None) -> int:
+    """The key of a value in the rollups: 0 for None, else 64 bits of its BLAKE2b (never 0)."""
+    if value is None:
+        return 0
+    h = int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "big",
+                       signed=True)
+    return h or 1
 
 
-def value_of(key: str) -> str | None:
-    return None if key == NONE else key
+# --------------------------------------------------------------------------- which rows stand
 
 
-async def ensure(db: Database, conn, site_id: uuid.UUID, h0: int, h1: int) -> None:
-    """Build the hours in [h0, h1) whose rows are missing or older than their events (`conn`:
-    a read connection; the building has its own transaction)."""
+def _counts(row) -> Counts | None:
+    counts = (int(row.events), int(row.pageviews), int(row.conversions), int(row.sessions))
+    return counts if any(counts) else None  # an hour whose events were all erased: none
+
+
+async def _wanted(conn, site_id: uuid.UUID, h0: int, h1: int) -> dict[int, Counts]:
+    """hour -> the site's rollup_hourly counters, for the hours in [h0, h1) that have any."""
     h = rollup_hourly.c
-    d = dimension_hours.c
-    want = {r.hour: (r.events, r.pageviews, r.conversions) for r in await conn.execute(
-        select(h.hour, h.events, h.pageviews, h.conversions)
-        .where(h.site_id == site_id, h.goal_id == NIL_UUID, h.currency == "",
-               h.hour >= h0, h.hour < h1))}
-    have = {r.hour: (r.events, r.pageviews, r.conversions) for r in await conn.execute(
-        select(d.hour, d.events, d.pageviews, d.conversions)
-        .where(d.site_id == site_id, d.hour >= h0, d.hour < h1))}
-    stale = sorted(hour for hour in want.keys() | have.keys() if want.get(hour) != have.get(hour))
-    if stale:
-        await _build(db, site_id, stale, want)
-        await conn.commit()  # end the read's snapshot (SQLite): what follows sees the build
+    out = {}
+    for row in await conn.execute(
+            select(h.hour, h.events, h.pageviews, h.conversions, h.sessions)
+            .where(h.site_id == site_id, h.goal_id == NIL_UUID, h.currency == "",
+                   h.hour >= h0, h.hour < h1)):
+        counts = _counts(row)
+        if counts is not None:
+            out[row.hour] = counts
+    return out
 
 
-def _runs(hours: list[int]) -> list[tuple[int, int]]:
-    """Sorted hours -> [start, end) runs of consecutive hours."""
+async def _built(conn, site_id: uuid.UUID, hours: int, a: int, b: int) -> dict[int, Counts]:
+    """span start -> the counters its rows were built from, for spans starting in [a, b)."""
+    d = dimension_built.c
+    return {row.start: _counts(row) for row in await conn.execute(
+        select(d.start, d.events, d.pageviews, d.conversions, d.sessions)
+        .where(d.site_id == site_id, d.hours == hours, d.start >= a, d.start < b))}
+
+
+def _day_total(want: dict[int, Counts], day: int) -> Counts | None:
+    parts = [want[h] for h in range(day, day + DAY_US, HOUR_US) if h in want]
+    if not parts:
+        return None
+    return tuple(sum(column) for column in zip(*parts))  # type: ignore[return-value]
+
+
+def _runs(starts: Iterable[int], step: int) -> list[tuple[int, int]]:
+    """Sorted span starts -> [start, end) runs of consecutive spans."""
     runs: list[list[int]] = []
-    for hour in hours:
-        if runs and runs[-1][1] == hour:
-            runs[-1][1] = hour + HOUR_US
+    for start in starts:
+        if runs and runs[-1][1] == start:
+            runs[-1][1] = start + step
         else:
-            runs.append([hour, hour + HOUR_US])
+            runs.append([start, start + step])
     return [(a, b) for a, b in runs]
 
 
-async def _build(db: Database, site_id: uuid.UUID, hours: list[int],
-                 want: dict[int, tuple[int, int, int]]) -> None:
-    """The hours' rows from their events: the counters summed by the database over (hour,
-    attribution, kind of event); the sketches from one row per hour, visitor and attribution,
-    in hour order, each visitor hashed once (a month at 10M events: 4M rows, not 10M x 9)."""
-    e, s = events.c, sessions.c
-    attribution = [s[c].label(c) for c in ROLLED.values()]
-    hour = (e.occurred_at - e.occurred_at % HOUR_US).label("hour")
-    joined = events.join(sessions, and_(s.site_id == e.site_id, s.id == e.session_id))
-    pageviews: dict[tuple, int] = defaultdict(int)
-    # (hour, dimension, value, goal_id, currency) -> [conversions, conversion_micros, micros]
-    counters: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
-    sketches = hll.Sketches()
+@dataclass(frozen=True, slots=True)
+class Spans:
+    """What stands for some whole hours: day rows for `days`, hour rows for `hours` (runs)."""
+    days: list[tuple[int, int]] = field(default_factory=list)
+    hours: list[tuple[int, int]] = field(default_factory=list)
+
+    def where(self, table):
+        c = table.c
+        parts = [and_(c.hours == DAY, c.start >= a, c.start < b) for a, b in self.days]
+        parts += [and_(c.hours == HOUR, c.start >= a, c.start < b) for a, b in self.hours]
+        return or_(*parts) if parts else false()
+
+
+async def spans(db: Database, conn, site_id: uuid.UUID, h0: int, h1: int) -> Spans:
+    """The rows standing for the whole covered hours [h0, h1): the current day rows of its whole
+    UTC days, the hour rows of the rest, built first where they are missing or stale (`conn`: a
+    read connection; a build has its own transaction)."""
+    want = await _wanted(conn, site_id, h0, h1)
+    d0, d1 = h0 + (-h0) % DAY_US, h1 - h1 % DAY_US
+    days = await _built(conn, site_id, DAY, d0, d1) if d0 < d1 else {}
+    current = [d for d in range(d0, d1, DAY_US) if _day_total(want, d) == days.get(d)]
+    skip = set(current)
+    hourly = [h for h in range(h0, h1, HOUR_US) if h - h % DAY_US not in skip]
+    if hourly:
+        have = await _built(conn, site_id, HOUR, hourly[0], hourly[-1] + HOUR_US)
+        if any(want.get(h) != have.get(h) for h in hourly):
+            await build(db, site_id, hourly)
+            await conn.commit()  # end the read's snapshot (SQLite): what follows sees the build
+    return Spans(_runs(current, DAY_US), _runs(hourly, HOUR_US))
+
+
+# --------------------------------------------------------------------------- building
+
+
+async def _lock(conn, site_id: uuid.UUID) -> None:
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:c, :s)"), {
+            "c": LOCK_CLASS, "s": int.from_bytes(site_id.bytes[:4], "big", signed=True)})
+
+
+async def build(db: Database, site_id: uuid.UUID, hours: list[int]) -> int:
+    """Build the hour rows of these hours (sorted) that are missing or stale once the site's
+    build lock is held (another builder may have just built them). Returns how many."""
     async with db.write.begin() as conn:
-        # The hour is marked with the counters compared in ensure(): a batch that commits into
-        # it after they were read moves rollup_hourly past them, and the next read builds the
-        # hour again.
-        for table in (dimension_sketches, dimension_counters):
-            await conn.execute(delete(table).where(table.c.site_id == site_id,
-                                                   table.c.hour.in_(hours)))
-        gone = [hour_ for hour_ in hours if hour_ not in want]  # no events any more
-        if gone:
-            await conn.execute(delete(dimension_hours).where(
-                dimension_hours.c.site_id == site_id, dimension_hours.c.hour.in_(gone)))
-        sketch_rows: list[dict] = []
+        await _lock(conn, site_id)
+        end = hours[-1] + HOUR_US
+        want = await _wanted(conn, site_id, hours[0], end)
+        have = await _built(conn, site_id, HOUR, hours[0], end)
+        stale = [h for h in hours if want.get(h) != have.get(h)]
+        by_day: dict[int, list[int]] = defaultdict(list)
+        for h in stale:
+            by_day[h - h % DAY_US].append(h)
+        for day_hours in by_day.values():  # a day at a time in memory
+            await _build_hours(conn, site_id, day_hours, want)
+    return len(stale)
 
-        async def write(before: int | None) -> None:
-            """Encode the sketches of the hours before `before` (None: all), write batches."""
-            done = [k for k in sketches.keys() if before is None or k[0] < before]
-            sketch_rows.extend(
-                {"site_id": site_id, "hour": k[0], "dimension": k[1], "value": k[2],
-                 "pageviews": pageviews.get(k, 0), "sketch": blob}
-                for k, blob in sketches.take(done))
-            while len(sketch_rows) >= 5000 or (before is None and sketch_rows):
-                await conn.execute(_upsert_sketches(conn), sketch_rows[:5000])
-                del sketch_rows[:5000]
 
-        for a, b in _runs(hours):
-            mine = [e.site_id == site_id, s.site_id == site_id, e.occurred_at >= a,
-                    e.occurred_at < b]
-            pageview = (e.type == "pageview").label("pageview")
-            kind = [pageview, e.is_conversion, e.goal_id, e.revenue_currency]
-            for row in await conn.execute(
-                    select(hour, *attribution, *kind, func.count().label("n"),
-                           func.sum(e.revenue_micros).label("micros"))
-                    .select_from(joined).where(*mine).group_by(hour, *attribution, *kind)):
-                micros = None if row.micros is None else int(row.micros)  # numeric sums
-                values = row._mapping
-                for dimension, column in ROLLED.items():
-                    key = (row.hour, dimension, key_of(values[column]))
-                    if row.pageview:
-                        pageviews[key] += row.n
-                    _count(counters, key, row.is_conversion, row.goal_id, row.revenue_currency,
-                           row.n, micros)
-            result = await conn.stream(select(hour, e.visitor_id, *attribution)
-                                       .select_from(joined).where(*mine).distinct()
-                                       .order_by(hour))
+class _Tally:
+    """What one build adds up, per key (span start, dimension, value)."""
+
+    def __init__(self) -> None:
+        self.values: dict[tuple, str | None] = {}  # key -> value, keys by value hash
+        self.totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])  # events, pv, sess
+        # (key, goal_id, currency) -> [conversions, conversion_micros, revenue_micros]
+        self.counters: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+        self.sketches = hll.Sketches()
+        self._hashes: dict[str | None, int] = {}
+
+    def key(self, start: int, dimension: str, value: str | None) -> tuple:
+        h = self._hashes.get(value)
+        if h is None:
+            h = self._hashes[value] = value_hash(value)
+        key = (start, dimension, h)
+        self.values[key] = value
+        return key
+
+    def count(self, key: tuple, row) -> None:
+        """Add a group of `row.n` events of one kind (their revenue summed in `row.micros`)."""
+        totals = self.totals[key]
+        totals[0] += row.n
+        if row.pageview:
+            totals[1] += row.n
+        micros = None if row.micros is None else int(row.micros)  # numeric sums
+        currency = row.revenue_currency
+        if row.is_conversion:
+            self.counters[(key, NIL_UUID, "")][0] += row.n
+            if currency is not None:
+                self.counters[(key, NIL_UUID, currency)][1] += micros
+        if row.goal_id is not None:
+            self.counters[(key, row.goal_id, "")][0] += row.n
+            if currency is not None:
+                self.counters[(key, row.goal_id, currency)][1] += micros
+        if currency is not None:
+            self.counters[(key, NIL_UUID, currency)][2] += micros
+
+    def sketch_rows(self, site_id: uuid.UUID) -> list[dict]:
+        blobs = dict(self.sketches.take(self.sketches.keys()))
+        return [{"site_id": site_id, "dimension": key[1], "hours": HOUR, "start": key[0],
+                 "value_hash": key[2], "value": value, "events": self.totals[key][0],
+                 "pageviews": self.totals[key][1], "sessions": self.totals[key][2],
+                 "sketch": blobs.get(key, b"")} for key, value in self.values.items()]
+
+
+async def _build_hours(conn, site_id: uuid.UUID, hours: list[int],
+                       want: dict[int, Counts]) -> None:
+    """The rows of these hours, from their events and sessions: counters summed by the
+    database over (hour, value, kind of event); sketches from one row per (hour, visitor,
+    values), in hour order, each visitor hashed once (a month at 10M events: ~4M rows for
+    the session dimensions, ~8M for PAGE)."""
+    e, s = events.c, sessions.c
+    hour = (e.occurred_at - e.occurred_at % HOUR_US).label("hour")
+    attribution = [s[c].label(c) for c in SESSION_COLUMNS.values()]
+    joined = events.join(sessions, and_(s.site_id == e.site_id, s.id == e.session_id))
+    pageview = (e.type == "pageview").label("pageview")
+    kind = [pageview, e.is_conversion, e.goal_id, e.revenue_currency]
+    sums = [func.count().label("n"), func.sum(e.revenue_micros).label("micros")]
+    for table in (dimension_sketches, dimension_counters, dimension_built):
+        c = table.c
+        await conn.execute(delete(table).where(c.site_id == site_id, c.hours == HOUR,
+                                               c.start.in_(hours)))
+    tally = _Tally()
+    for a, b in _runs(hours, HOUR_US):
+        mine = [e.site_id == site_id, e.occurred_at >= a, e.occurred_at < b]
+        session_mine = [*mine, s.site_id == site_id]
+        for row in await conn.execute(select(hour, *attribution, *kind, *sums)
+                                      .select_from(joined).where(*session_mine)
+                                      .group_by(hour, *attribution, *kind)):
+            values = row._mapping
+            for dimension, column in SESSION_COLUMNS.items():
+                tally.count(tally.key(row.hour, dimension, values[column]), row)
+        for row in await conn.execute(select(hour, e.path, *kind, *sums).where(*mine)
+                                      .group_by(hour, e.path, *kind)):
+            tally.count(tally.key(row.hour, PAGE, row.path), row)
+        started = (s.started_at - s.started_at % HOUR_US).label("hour")
+        for row in await conn.execute(
+                select(started, *attribution, func.count().label("n"))
+                .where(s.site_id == site_id, s.started_at >= a, s.started_at < b)
+                .group_by(started, *attribution)):
+            values = row._mapping
+            for dimension, column in SESSION_COLUMNS.items():
+                tally.totals[tally.key(row.hour, dimension, values[column])][2] += row.n
+        # the sketches, hour by hour: the session dimensions', then the pages'
+        for query, per_row in (
+                (select(hour, e.visitor_id, *attribution).select_from(joined)
+                 .where(*session_mine).distinct().order_by(hour),
+                 lambda row: [(d, row._mapping[c]) for d, c in SESSION_COLUMNS.items()]),
+                (select(hour, e.visitor_id, e.path).where(*mine, e.type == "pageview")
+                 .distinct().order_by(hour),
+                 lambda row: [(PAGE, row.path)])):
+            result = await conn.stream(query)
             async for part in result.partitions(50_000):
                 for row in part:
-                    code = sketches.code(row.visitor_id)
-                    values = row._mapping
-                    for dimension, column in ROLLED.items():
-                        sketches.add((row.hour, dimension, key_of(values[column])), code)
-                await write(part[-1].hour)
-        await write(None)
-        rows = [{"site_id": site_id, "hour": k[0], "dimension": k[1], "value": k[2],
-                 "goal_id": k[3], "currency": k[4], "conversions": n, "conversion_micros": cm,
-                 "revenue_micros": m} for k, (n, cm, m) in counters.items()]
-        for start in range(0, len(rows), 5000):
-            await conn.execute(_upsert_counters(conn), rows[start:start + 5000])
-        built = [{"site_id": site_id, "hour": hour_, "events": n, "pageviews": p,
-                  "conversions": c} for hour_ in hours if hour_ in want
-                 for n, p, c in [want[hour_]]]
-        if built:
-            stmt = dialect_insert(conn, dimension_hours)
-            await conn.execute(stmt.on_conflict_do_update(
-                index_elements=["site_id", "hour"],
-                set_={"events": stmt.excluded.events, "pageviews": stmt.excluded.pageviews,
-                      "conversions": stmt.excluded.conversions}), built)
+                    code = tally.sketches.code(row.visitor_id)
+                    for dimension, value in per_row(row):
+                        tally.sketches.add(tally.key(row.hour, dimension, value), code)
+    rows = tally.sketch_rows(site_id)
+    for i in range(0, len(rows), WRITE_ROWS):
+        await conn.execute(dimension_sketches.insert(), rows[i:i + WRITE_ROWS])
+    rows = [{"site_id": site_id, "dimension": k[1], "hours": HOUR, "start": k[0],
+             "value_hash": k[2], "value": tally.values[k], "goal_id": goal, "currency": cur,
+             "conversions": n, "conversion_micros": cm, "revenue_micros": m}
+            for (k, goal, cur), (n, cm, m) in tally.counters.items()]
+    for i in range(0, len(rows), WRITE_ROWS):
+        await conn.execute(dimension_counters.insert(), rows[i:i + WRITE_ROWS])
+    built = [{"site_id": site_id, "hours": HOUR, "start": h, "events": n, "pageviews": p,
+              "conversions": c, "sessions": st}
+             for h in hours if h in want for n, p, c, st in [want[h]]]
+    if built:
+        await conn.execute(dimension_built.insert(), built)
 
 
-def _count(counters: dict, key: tuple, conversion: bool, goal_id, currency, n: int,
-           micros) -> None:
-    """Add `n` events of one kind (their revenue summed in `micros`)."""
-    if conversion:
-        counters[(*key, NIL_UUID, "")][0] += n
-        if currency is not None:
-            counters[(*key, NIL_UUID, currency)][1] += micros
-    if goal_id is not None:
-        counters[(*key, goal_id, "")][0] += n
-        if currency is not None:
-            counters[(*key, goal_id, currency)][1] += micros
-    if currency is not None:
-        counters[(*key, NIL_UUID, currency)][2] += micros
+async def compact_day(db: Database, site_id: uuid.UUID, day: int) -> bool:
+    """Merge a UTC day's hour rows into day rows, when every hour of it is current and its day
+    rows are not. True when it did."""
+    end = day + DAY_US
+    async with db.write.begin() as conn:
+        await _lock(conn, site_id)
+        want = await _wanted(conn, site_id, day, end)
+        have = await _built(conn, site_id, HOUR, day, end)
+        if any(want.get(h) != have.get(h) for h in range(day, end, HOUR_US)):
+            return False  # hours to build first
+        total = _day_total(want, day)
+        if (await _built(conn, site_id, DAY, day, day + 1)).get(day) == total:
+            return False
+        for table in (dimension_sketches, dimension_counters, dimension_built):
+            c = table.c
+            await conn.execute(delete(table).where(c.site_id == site_id, c.hours == DAY,
+                                                   c.start == day))
+        if total is None:
+            return True
+        k = dimension_counters.c
+        hourly = [k.site_id == site_id, k.hours == HOUR, k.start >= day, k.start < end]
+        await conn.execute(dimension_counters.insert().from_select(
+            ["site_id", "dimension", "hours", "start", "value_hash", "value", "goal_id",
+             "currency", "conversions", "conversion_micros", "revenue_micros"],
+            select(k.site_id, k.dimension, literal(DAY, k.hours.type),
+                   literal(day, k.start.type), k.value_hash, func.min(k.value), k.goal_id,
+                   k.currency, func.sum(k.conversions), func.sum(k.conversion_micros),
+                   func.sum(k.revenue_micros))
+            .where(*hourly)
+            .group_by(k.site_id, k.dimension, k.value_hash, k.goal_id, k.currency)))
+        c = dimension_sketches.c
+        rows: list[dict] = []
+        group: list = []
+
+        def merge() -> None:
+            first = group[0]
+            rows.append({
+                "site_id": site_id, "dimension": first.dimension, "hours": DAY, "start": day,
+                "value_hash": first.value_hash, "value": first.value,
+                "events": sum(int(r.events) for r in group),
+                "pageviews": sum(int(r.pageviews) for r in group),
+                "sessions": sum(int(r.sessions) for r in group),
+                "sketch": hll.encode_compact(hll.merged(r.sketch for r in group))})
+
+        result = await conn.stream(
+            select(c.dimension, c.value_hash, c.value, c.events, c.pageviews, c.sessions,
+                   c.sketch)
+            .where(c.site_id == site_id, c.hours == HOUR, c.start >= day, c.start < end)
+            .order_by(c.dimension, c.value_hash))
+        async for row in result:
+            if group and (group[0].dimension, group[0].value_hash) != (row.dimension,
+                                                                       row.value_hash):
+                merge()
+                group = []
+                if len(rows) >= WRITE_ROWS:
+                    await conn.execute(dimension_sketches.insert(), rows)
+                    rows = []
+            group.append(row)
+        if group:
+            merge()
+        if rows:
+            await conn.execute(dimension_sketches.insert(), rows)
+        await conn.execute(dimension_built.insert().values(
+            site_id=site_id, hours=DAY, start=day, events=total[0], pageviews=total[1],
+            conversions=total[2], sessions=total[3]))
+    return True
 
 
-def _upsert_counters(conn):
-    stmt = dialect_insert(conn, dimension_counters)
-    ex = stmt.excluded
-    return stmt.on_conflict_do_update(
-        index_elements=["site_id", "dimension", "hour", "value", "goal_id", "currency"],
-        set_={"conversions": ex.conversions, "conversion_micros": ex.conversion_micros,
-              "revenue_micros": ex.revenue_micros})
+@dataclass
+class Maintained:
+    hours_built: int = 0
+    days_compacted: int = 0
 
 
-def _upsert_sketches(conn):
-    # two processes may build one hour at once: both write the same rows
-    stmt = dialect_insert(conn, dimension_sketches)
-    return stmt.on_conflict_do_update(
-        index_elements=["site_id", "dimension", "hour", "value"],
-        set_={"pageviews": stmt.excluded.pageviews, "sketch": stmt.excluded.sketch})
+async def maintain(db: Database, now: int, *, days: int | None = None,
+                   site_ids: list[uuid.UUID] | None = None, until: int | None = None
+                   ) -> Maintained:
+    """Build every passed hour that is missing or stale and compact every passed day, for the
+    sites with rollups: over the last `days` days (a frequent run), else their whole history
+    (the daily run). `until`: only the hours before it (retention's cut-off)."""
+    done = Maintained()
+    passed = hour_of(now) if until is None else min(hour_of(now), hour_of(until))
+    async with db.write.connect() as conn:
+        c = rollup_coverage.c
+        query = select(c.site_id, c.since_hour)
+        if site_ids is not None:
+            query = query.where(c.site_id.in_(site_ids))
+        covered = (await conn.execute(query.order_by(c.site_id))).all()
+    for site_id, since in covered:
+        h0 = since if days is None else max(since, passed - days * DAY_US)
+        if h0 >= passed:
+            continue
+        async with db.write.connect() as conn:
+            want = await _wanted(conn, site_id, h0, passed)
+            have = await _built(conn, site_id, HOUR, h0, passed)
+            day_rows = await _built(conn, site_id, DAY, h0, passed)
+        stale = sorted(h for h in want.keys() | have.keys() if want.get(h) != have.get(h))
+        # a day per transaction: a build holds its rows in memory until it commits
+        by_day: dict[int, list[int]] = defaultdict(list)
+        for h in stale:
+            by_day[h - h % DAY_US].append(h)
+        for day_hours in by_day.values():
+            done.hours_built += await build(db, site_id, day_hours)
+        first_day = h0 + (-h0) % DAY_US
+        for day in range(first_day, passed - DAY_US + 1, DAY_US):
+            if day in by_day or _day_total(want, day) != day_rows.get(day):
+                done.days_compacted += await compact_day(db, site_id, day)
+    return done
 
 
-async def sketches(conn, site_id: uuid.UUID, dimension: str, h0: int, h1: int,
-                   value: str | None = ...) -> tuple[dict[str | None, list[bytes]],
-                                                     dict[str | None, int]]:
-    """(value -> sketches, value -> pageviews) of a dimension over the built hours [h0, h1);
+async def forget_spans(conn, site_id: uuid.UUID, hours: Iterable[int]) -> None:
+    """Drop the rows and marks of the spans holding these hours, so that they are built again
+    from what is left (erasure: counters that come back to earlier values must not pass for
+    current, and an hour left without events must not keep its rows)."""
+    hours = sorted(set(hours))
+    days = sorted({h - h % DAY_US for h in hours})
+    for table in (dimension_sketches, dimension_counters, dimension_built):
+        c = table.c
+        for span, starts in ((HOUR, hours), (DAY, days)):
+            for i in range(0, len(starts), 1000):
+                await conn.execute(delete(table).where(
+                    c.site_id == site_id, c.hours == span, c.start.in_(starts[i:i + 1000])))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True, slots=True)
+class ValueTotals:
+    value: str | None
+    events: int
+    pageviews: int
+    sessions: int
+
+
+async def totals(conn, site_id: uuid.UUID, dimension: str, where: Spans,
+                 value: str | None = ...) -> dict[int, ValueTotals]:
+    """value hash -> the value's events, pageviews and sessions started over the spans;
     `value` given: that value only."""
     c = dimension_sketches.c
-    where = [c.site_id == site_id, c.dimension == dimension, c.hour >= h0, c.hour < h1]
+    conditions = [c.site_id == site_id, c.dimension == dimension, where.where(dimension_sketches)]
     if value is not ...:
-        where.append(c.value == key_of(value))
-    blobs: dict[str | None, list[bytes]] = defaultdict(list)
-    views: dict[str | None, int] = defaultdict(int)
-    for key, pageviews, sketch in await conn.execute(
-            select(c.value, c.pageviews, c.sketch).where(*where)):
-        blobs[value_of(key)].append(sketch)
-        views[value_of(key)] += int(pageviews)
-    return blobs, views
+        conditions += [c.value_hash == value_hash(value)]
+    return {row.value_hash: ValueTotals(row.value, int(row.events), int(row.pageviews),
+                                        int(row.sessions))
+            for row in await conn.execute(
+                select(c.value_hash, func.min(c.value).label("value"),
+                       func.sum(c.events).label("events"),
+                       func.sum(c.pageviews).label("pageviews"),
+                       func.sum(c.sessions).label("sessions"))
+                .where(*conditions).group_by(c.value_hash))}
 
 
-async def counters(conn, site_id: uuid.UUID, dimension: str, h0: int, h1: int, *,
-                   goal_id: uuid.UUID | None = None, value: str | None = ...
-                   ) -> tuple[dict[str | None, int], dict[str | None, list], dict[str | None, list]]:
-    """Over the built hours [h0, h1), per value: conversions (of `goal_id`, else of any
-    conversion goal), their revenue [(currency, micros)], and the revenue of every event."""
+async def sketches(conn, site_id: uuid.UUID, dimension: str, where: Spans,
+                   hashes: list[int]) -> dict[int, list[bytes]]:
+    """value hash -> its sketches over the spans, for these values."""
+    c = dimension_sketches.c
+    out: dict[int, list[bytes]] = defaultdict(list)
+    for i in range(0, len(hashes), 1000):
+        for h, blob in await conn.execute(
+                select(c.value_hash, c.sketch)
+                .where(c.site_id == site_id, c.dimension == dimension,
+                       where.where(dimension_sketches), c.value_hash.in_(hashes[i:i + 1000]))):
+            out[h].append(blob)
+    return out
+
+
+@dataclass
+class Conversions:
+    """Per value hash: conversions (of a goal, else of any conversion goal), their revenue
+    [(currency, micros)], and the revenue of every event."""
+    conversions: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    converted: dict[int, list] = field(default_factory=lambda: defaultdict(list))
+    revenue: dict[int, list] = field(default_factory=lambda: defaultdict(list))
+
+
+async def counters(conn, site_id: uuid.UUID, dimension: str, where: Spans, *,
+                   goal_id: uuid.UUID | None = None, value: str | None = ...) -> Conversions:
     c = dimension_counters.c
-    where = [c.site_id == site_id, c.dimension == dimension, c.hour >= h0, c.hour < h1,
-             c.goal_id.in_([NIL_UUID, goal_id]) if goal_id is not None else c.goal_id == NIL_UUID]
+    conditions = [c.site_id == site_id, c.dimension == dimension, where.where(dimension_counters),
+                  c.goal_id.in_([NIL_UUID, goal_id]) if goal_id is not None
+                  else c.goal_id == NIL_UUID]
     if value is not ...:
-        where.append(c.value == key_of(value))
-    conversions: dict[str | None, int] = defaultdict(int)
-    converted_money: dict[str | None, list] = defaultdict(list)
-    all_money: dict[str | None, list] = defaultdict(list)
+        conditions.append(c.value_hash == value_hash(value))
+    money = Conversions()
     wanted = NIL_UUID if goal_id is None else goal_id
-    for key, goal, currency, n, cm, m in await conn.execute(
-            select(c.value, c.goal_id, c.currency, func.sum(c.conversions),
+    for h, goal, currency, n, cm, m in await conn.execute(
+            select(c.value_hash, c.goal_id, c.currency, func.sum(c.conversions),
                    func.sum(c.conversion_micros), func.sum(c.revenue_micros))
-            .where(*where).group_by(c.value, c.goal_id, c.currency)):
-        value_ = value_of(key)
+            .where(*conditions).group_by(c.value_hash, c.goal_id, c.currency)):
         if goal == wanted:
             if currency == "":
-                conversions[value_] += int(n)
+                money.conversions[h] += int(n)
             else:
-                converted_money[value_].append((currency, cm))
+                money.converted[h].append((currency, int(cm)))
         if goal == NIL_UUID and currency != "":
-            all_money[value_].append((currency, m))
-    return conversions, converted_money, all_money
+            money.revenue[h].append((currency, int(m)))
+    return money

@@ -91,7 +91,7 @@ def _in_range(column, r: Range):
     return (column >= r.start) & (column < r.end)
 
 
-def _in_ranges(column, ranges: list[tuple[int, int]]):
+def in_ranges(column, ranges: list[tuple[int, int]]):
     parts = [(column >= a) & (column < b) for a, b in ranges]
     return parts[0] if len(parts) == 1 else or_(*parts)
 
@@ -118,7 +118,7 @@ async def kpis(db: Database, *, site_id: uuid.UUID, range: Range) -> Kpis:
                     money_rows.append((currency, micros))
             blobs = (await rollups.sketches(conn, site_id, *rolled, site_wide=True)
                      ).get(rollups.NIL_UUID, [])
-        where = (events.c.site_id == site_id) & _in_ranges(events.c.occurred_at, raw) \
+        where = (events.c.site_id == site_id) & in_ranges(events.c.occurred_at, raw) \
             if raw else None
         if raw:
             started += await count_sessions_started(conn, site_id, raw)
@@ -152,7 +152,7 @@ async def count_sessions_started(conn, site_id: uuid.UUID, ranges: list[tuple[in
                                  ) -> int:
     return int((await conn.execute(
         select(func.count()).select_from(sessions)
-        .where(sessions.c.site_id == site_id, _in_ranges(sessions.c.started_at, ranges))
+        .where(sessions.c.site_id == site_id, in_ranges(sessions.c.started_at, ranges))
     )).scalar_one())
 
 
@@ -197,7 +197,7 @@ async def goal_stats(db: Database, *, site_id: uuid.UUID, range: Range,
                     money[goal_id].append((currency, micros))
             blobs = await rollups.sketches(conn, site_id, *rolled, site_wide=False)
         if raw:
-            where = ((events.c.site_id == site_id) & _in_ranges(events.c.occurred_at, raw)
+            where = ((events.c.site_id == site_id) & in_ranges(events.c.occurred_at, raw)
                      & events.c.goal_id.is_not(None))
             columns = [events.c.goal_id, func.count()]
             if rolled is None:  # exact; otherwise estimated below from sketches + raw ids

@@ -13,9 +13,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
-from server.db.models import dimension_hours
+from server.clock import from_datetime, now_us
+from server.db.models import dimension_built, rollup_coverage
 from server.db.models import sessions as sessions_table
 from server.ingest import rollups
+from server.stats import dimension_rollups
 from tests.api.graphql.conftest import Events, create_goal, iso
 from tests.support.hashing import count_hashes
 
@@ -143,17 +145,22 @@ async def seed(admin, db, site, events: Events) -> list[Seeded]:
     return spec
 
 
-async def cover_with_rollups(db, site) -> None:
+async def cover_with_rollups(db, site, since: datetime | None = None) -> None:
     """Backfill the site's hourly rollups (as `rollups.rebuild` does for old data), so reads of
-    whole hours go through them and through the dimension rollups built from them."""
+    whole hours go through them and through the dimension rollups built from them. `since`:
+    they cover the site from then on (else from its first event's hour), as for a site whose
+    first events came earlier."""
     async with db.write.begin() as conn:
         await rollups.rebuild(conn, site.id)
+        if since is not None:
+            await conn.execute(update(rollup_coverage).where(rollup_coverage.c.site_id == site.id)
+                               .values(since_hour=from_datetime(since)))
 
 
 async def built_hours(db, site) -> int:
     async with db.read.connect() as conn:
-        return len((await conn.execute(select(dimension_hours.c.hour).where(
-            dimension_hours.c.site_id == site.id))).all())
+        return len((await conn.execute(select(dimension_built.c.start).where(
+            dimension_built.c.site_id == site.id, dimension_built.c.hours == 1))).all())
 
 
 # --- the expected numbers, from the seed alone -------------------------------------------------
@@ -350,6 +357,116 @@ async def test_building_the_dimension_rollups_hashes_each_visitor_once(admin, db
     rows = (await admin(BREAKDOWN, s=str(site.id), by="DEVICE", r=RANGE))["breakdown"]
     assert rows == expected_rows(spec, "DEVICE", None)
     assert sorted(hashed) == sorted({s.visitor for s in spec})
+
+
+async def spans_built(db, site) -> dict[int, int]:
+    """hours of a span (1 or 24) -> how many spans of that kind are built."""
+    async with db.read.connect() as conn:
+        rows = (await conn.execute(select(dimension_built.c.hours).where(
+            dimension_built.c.site_id == site.id))).scalars().all()
+    return {hours: rows.count(hours) for hours in set(rows)}
+
+
+async def test_maintenance_builds_the_hours_and_merges_the_days(admin, db, site, events):
+    """After the maintenance every read finds its rows built (and the whole day merged into
+    day rows), and the answers stay those of the events; a late event makes its day stand
+    down: its hours are read again, the moved hour rebuilt, until the day is merged again."""
+    spec = await seed(admin, db, site, events)
+    await cover_with_rollups(db, site, since=DAY)
+    done = await dimension_rollups.maintain(db, now_us())
+    seeded_hours = len({(DAY + s.start).hour for s in spec})
+    assert (done.hours_built, done.days_compacted) == (seeded_hours, 1)
+    assert await spans_built(db, site) == {1: seeded_hours, 24: 1}
+    assert await dimension_rollups.maintain(db, now_us()) == dimension_rollups.Maintained()
+
+    async def check(spec) -> None:
+        for dimension in (*DIMENSIONS, "PAGE"):
+            for goal_id in (None, *[g["id"] for g in goals]):
+                rows = (await admin(BREAKDOWN, s=str(site.id), by=dimension, r=RANGE,
+                                    g=goal_id, n=100))["breakdown"]
+                name = next((g["name"] for g in goals if g["id"] == goal_id), None)
+                assert rows == expected_rows(spec, dimension, name), (dimension, name)
+        for dimension, value in (("SOURCE", "Bing"), ("ENTRY_PAGE", "/pricing"),
+                                 ("DEVICE", None), ("OS", "iOS")):
+            kpis = (await admin(KPIS, s=str(site.id), r=RANGE,
+                                f=[{"dimension": dimension, "value": value}]))["kpis"]
+            assert kpis == expected_kpis(spec, having(dimension, value)), (dimension, value)
+
+    goals = (await admin("query($s: ID!) { goals(siteId: $s) { id name } }",
+                         s=str(site.id)))["goals"]
+    await check(spec)
+    assert await spans_built(db, site) == {1: seeded_hours, 24: 1}  # nothing built by reads
+    late = Seeded("v10", timedelta(hours=9), "https://www.bing.com/", "/late", CHROME_WIN,
+                  {"SOURCE": "Bing", "BROWSER": "Chrome", "OS": "Windows", "DEVICE": "desktop"},
+                  [("Purchase", "/late", ("4.00", "USD"))])
+    await events.send(at=DAY + late.start, visitor="v10", url=f"https://{site.domain}/late",
+                      referrer=late.referrer, user_agent=CHROME_WIN)
+    await events.send(at=DAY + late.start + timedelta(minutes=1), visitor="v10",
+                      url=f"https://{site.domain}/late", user_agent=CHROME_WIN,
+                      name="Purchase", revenue={"amount": "4.00", "currency": "USD"})
+    await check([*spec, late])
+    assert await spans_built(db, site) == {1: seeded_hours + 1, 24: 1}  # the read built it
+    done = await dimension_rollups.maintain(db, now_us())
+    assert (done.hours_built, done.days_compacted) == (0, 1)
+    await check([*spec, late])
+
+
+async def test_a_breakdown_merges_the_sketches_of_its_top_values_only(admin, db, site, events,
+                                                                      monkeypatch):
+    """Pages ranked by pageviews (an upper bound of their visitors): the sketches of the
+    values that can still make the top rows are merged, not those of every page."""
+    visits = {f"/p{i}": 30 // i for i in range(1, 31)}  # /p1: 30 visitors ... /p30: 1
+    for path, n in visits.items():
+        for v in range(n):
+            await events.send(at=DAY + timedelta(hours=1, seconds=v), visitor=f"{path}-{v}",
+                              url=f"https://{site.domain}{path}")
+    await cover_with_rollups(db, site)
+    await dimension_rollups.maintain(db, now_us())
+    merged: list[int] = []
+    original = dimension_rollups.sketches
+
+    async def counting(conn, site_id, dimension, spans, hashes):
+        merged.extend(hashes)
+        return await original(conn, site_id, dimension, spans, hashes)
+
+    monkeypatch.setattr(dimension_rollups, "sketches", counting)
+    rows = (await admin(BREAKDOWN, s=str(site.id), by="PAGE", r=RANGE, n=2))["breakdown"]
+    assert [(r["value"], r["visitors"]) for r in rows] == [("/p1", 30), ("/p2", 15)]
+    assert len(merged) < len(visits)
+    merged.clear()
+    rows = (await admin(BREAKDOWN, s=str(site.id), by="PAGE", r=RANGE, n=100))["breakdown"]
+    assert [(r["value"], r["visitors"]) for r in rows] == sorted(
+        visits.items(), key=lambda item: (-item[1], item[0]))
+    assert len(merged) == len(visits)
+
+
+async def test_an_erased_visitor_leaves_the_dimension_rollups(admin, db, site, events):
+    """Erasure drops the built marks of the hours it touched: even when new events bring an
+    hour's counters back to what they were, its rows are built again without the visitor."""
+    spec = await seed(admin, db, site, events)
+    await cover_with_rollups(db, site)
+    await dimension_rollups.maintain(db, now_us())
+    erase = ("mutation($s: ID!, $a: String) { eraseVisitor(siteId: $s, anonymousId: $a) "
+             "{ events sessions } }")
+    assert (await admin(erase, s=str(site.id), a="v1"))["eraseVisitor"] == {
+        "events": 5, "sessions": 2}
+    # v11 brings back hour 1's counters exactly: two pageviews and a purchase, one session
+    again = Seeded("v11", timedelta(hours=1), None, "/", FIREFOX_MAC,
+                   {"SOURCE": "Direct / None", "BROWSER": "Firefox", "OS": "Mac OS X",
+                    "DEVICE": "desktop"},
+                   [(None, "/pricing", None), ("Purchase", "/checkout", ("10.00", "USD"))])
+    at = DAY + again.start
+    await events.send(at=at, visitor="v11", url=f"https://{site.domain}/", user_agent=FIREFOX_MAC)
+    await events.send(at=at + timedelta(minutes=1), visitor="v11",
+                      url=f"https://{site.domain}/pricing", user_agent=FIREFOX_MAC)
+    await events.send(at=at + timedelta(minutes=2), visitor="v11",
+                      url=f"https://{site.domain}/checkout", user_agent=FIREFOX_MAC,
+                      name="Purchase", revenue={"amount": "10.00", "currency": "USD"})
+    left = [s for s in spec if s.visitor != "v1"] + [again]
+    for dimension in ("SOURCE", "BROWSER", "PAGE"):
+        rows = (await admin(BREAKDOWN, s=str(site.id), by=dimension, r=RANGE,
+                            n=100))["breakdown"]
+        assert rows == expected_rows(left, dimension, None), dimension
 
 
 async def test_page_filter_goal_stats(admin, db, site, events):
