@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
-from server.clock import from_datetime, now_us
+from server.clock import from_datetime, hour_of, now_us
 from server.db.models import dimension_built, rollup_coverage
 from server.db.models import sessions as sessions_table
 from server.ingest import rollups
@@ -568,3 +568,25 @@ async def test_a_site_key_reads_only_its_site(admin, as_token, site, site_key, o
     # another site's goal through one's own site is not found
     other_goal = await create_goal(admin, other_site.id, "Theirs")
     assert await key.code(COHORT, s=str(site.id), g=other_goal["id"]) == "NOT_FOUND"
+
+
+async def test_each_server_builds_the_passed_hours_every_minute(database_url, site, db):
+    """GOALPOST_DIMENSION_BUILD_SECONDS: every server builds the hours that have passed, so a
+    read finds them built."""
+    import asyncio
+
+    from tests.conftest import make_settings, running_app
+
+    at = datetime.now(timezone.utc) - timedelta(hours=2)
+    settings = make_settings(database_url, dimension_build_seconds=0.2)
+    async with running_app(settings) as (_, client):
+        await Events(client, site).send(at=at, visitor="a")
+        # the writer rolled it up; its site's rollups say so from the next hour on: earlier
+        async with db.write.begin() as conn:
+            await conn.execute(update(rollup_coverage).where(rollup_coverage.c.site_id == site.id)
+                               .values(since_hour=hour_of(from_datetime(at))))
+        for _ in range(100):
+            if await spans_built(db, site):
+                break
+            await asyncio.sleep(0.1)
+    assert (await spans_built(db, site)).get(1) == 1

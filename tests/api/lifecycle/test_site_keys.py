@@ -31,3 +31,15 @@ async def test_site_id_leads_every_key_of_every_site_owned_table(db):
         assert table_keys[0], f"{table} has no primary key"
         for columns in table_keys:
             assert columns[0] == "site_id", (table, columns)
+
+
+def test_the_citus_statements_distribute_every_site_owned_table():
+    """docs/scaling.md's create_distributed_table list names each table with a site_id."""
+    import re
+    from pathlib import Path
+
+    from server.lifecycle.erasure import site_owned_tables
+
+    text = (Path(__file__).resolve().parents[3] / "docs" / "scaling.md").read_text()
+    listed = set(re.findall(r"create_distributed_table\('(\w+)'", text))
+    assert listed == {t.name for t in site_owned_tables()}
