@@ -5,8 +5,10 @@
   rows, 24: a UTC day's, merged from its hours) in the key, so a month reads ~30 rows a value;
 * values keyed by a 64-bit hash (`value_hash`) with the value itself beside it: a path may be
   longer than a btree key may be;
-* per value, `events`, `pageviews` and `sessions` started, so that filtered kpis and the top
-  rows of a breakdown come from the rollups.
+* per span and dimension, one `dimension_totals` row holding every value's events, pageviews
+  and sessions started as one array: a breakdown ranks thousands of paths by them without
+  reading a row per path and day;
+* indexes by value, so the sketches and counters of a breakdown's top values are read alone.
 
 The hourly tables of migration 0005 are derived data: they are dropped, and maintenance (or the
 first read that needs an hour) builds the new ones from the events.
@@ -44,14 +46,13 @@ def upgrade() -> None:
     op.drop_table("dimension_sketches")
     op.create_table(
         "dimension_sketches", *_span(),
-        sa.Column("events", sa.BigInteger(), nullable=False),
-        sa.Column("pageviews", sa.BigInteger(), nullable=False),
-        sa.Column("sessions", sa.BigInteger(), nullable=False),
         sa.Column("sketch", sa.LargeBinary(), nullable=False),
         _site("dimension_sketches"),
         sa.PrimaryKeyConstraint("site_id", "dimension", "hours", "start", "value_hash",
                                 name=op.f("pk_dimension_sketches")),
     )
+    op.create_index(op.f("ix_dimension_sketches_site_id_dimension_value_hash_hours_start"),
+                    "dimension_sketches", ["site_id", "dimension", "value_hash", "hours", "start"])
     op.create_table(
         "dimension_counters", *_span(),
         sa.Column("goal_id", sa.Uuid(), nullable=False),
@@ -62,6 +63,19 @@ def upgrade() -> None:
         _site("dimension_counters"),
         sa.PrimaryKeyConstraint("site_id", "dimension", "hours", "start", "value_hash",
                                 "goal_id", "currency", name=op.f("pk_dimension_counters")),
+    )
+    op.create_index(op.f("ix_dimension_counters_site_id_dimension_value_hash_hours_start"),
+                    "dimension_counters", ["site_id", "dimension", "value_hash", "hours", "start"])
+    op.create_table(
+        "dimension_totals",
+        sa.Column("site_id", sa.Uuid(), nullable=False),
+        sa.Column("dimension", sa.String(16), nullable=False),
+        sa.Column("hours", sa.SmallInteger(), nullable=False),
+        sa.Column("start", sa.BigInteger(), nullable=False),
+        sa.Column("totals", sa.LargeBinary(), nullable=False),
+        _site("dimension_totals"),
+        sa.PrimaryKeyConstraint("site_id", "dimension", "hours", "start",
+                                name=op.f("pk_dimension_totals")),
     )
     op.create_table(
         "dimension_built",
@@ -80,6 +94,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     # derived data: the 0005 tables come back empty and fill again on reads
     op.drop_table("dimension_built")
+    op.drop_table("dimension_totals")
     op.drop_table("dimension_counters")
     op.drop_table("dimension_sketches")
     op.create_table(

@@ -331,16 +331,27 @@ def _dimension_span() -> list[Column]:
 
 
 # The HyperLogLog sketch of the span's visitors with that value (session dimensions: of the
-# events in those sessions; PAGE: of the pageviews of that path), the span's events and
-# pageviews with that value, and the sessions with that value that started in the span.
+# events in those sessions; PAGE: of the pageviews of that path).
 dimension_sketches = Table(
     "dimension_sketches",
     metadata,
     *_dimension_span(),
-    Column("events", BigInteger, nullable=False),
-    Column("pageviews", BigInteger, nullable=False),
-    Column("sessions", BigInteger, nullable=False),
     Column("sketch", LargeBinary, nullable=False),
+    ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+    # a breakdown's top values: their rows alone
+    Index(None, "site_id", "dimension", "value_hash", "hours", "start"),
+)
+
+# Per span and dimension, every value's events, pageviews and sessions started in one array
+# (server/stats/dimension_rollups.py TOTALS): a breakdown ranks its values by them.
+dimension_totals = Table(
+    "dimension_totals",
+    metadata,
+    Column("site_id", Uuid, primary_key=True),
+    Column("dimension", String(16), primary_key=True),
+    Column("hours", SmallInteger, primary_key=True),
+    Column("start", BigInteger, primary_key=True),
+    Column("totals", LargeBinary, nullable=False),
     ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
 )
 
@@ -358,6 +369,7 @@ dimension_counters = Table(
     Column("conversion_micros", BigInteger, nullable=False),
     Column("revenue_micros", BigInteger, nullable=False),
     ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+    Index(None, "site_id", "dimension", "value_hash", "hours", "start"),
 )
 
 # The site-wide rollup_hourly counters (summed over the day for `hours` 24) that a span's

@@ -197,29 +197,34 @@ async def _rolled_breakdown(conn, scope: Scope, by: str, column, spans, raw, goa
     values: dict[int, str | None] = {}
     bound: dict[int, int] = defaultdict(int)
     extra: dict[int, list[str]] = defaultdict(list)  # the raw parts' visitors
+    conversions: dict[int, int] = defaultdict(int)
+    converted: dict[int, list] = defaultdict(list)
     if raw:
-        query = (select(column, events.c.visitor_id).distinct()
-                 .select_from(scope.source(by)).where(*scope.events_where(by, raw)))
-        if by == PAGE:
-            query = query.where(events.c.type == "pageview")
-        for value, visitor in await conn.execute(query):
-            h = dimension_rollups.value_hash(value)
-            values[h] = value
-            extra[h].append(visitor)
-            bound[h] += 1
-    for h, t in (await dimension_rollups.totals(conn, site_id, by, spans)).items():
-        values[h] = t.value
-        bound[h] += t.pageviews if by == PAGE else t.events
-    money = await dimension_rollups.counters(conn, site_id, by, spans, goal_id=goal_id)
-    conversions, converted = money.conversions, money.converted
-    if raw:
-        raw_n, raw_money = await _raw_conversions(conn, scope, by, column, raw, goal_id)
-        for value, n in raw_n.items():
-            h = dimension_rollups.value_hash(value)
-            values.setdefault(h, value)
-            conversions[h] += n
-            converted[h] += raw_money.get(value, [])
-    candidates = sorted(values, key=lambda h: (-bound[h], values[h] is None, values[h] or ""))
+        # the raw parts' events, one row each: their visitors and goal events at once
+        hashes: dict[str | None, int] = {}
+        seen_visitor: set[tuple[int, str]] = set()
+        counts = counted(goal_id).label("counted")
+        for value, visitor, is_pageview, is_counted, currency, micros in await conn.execute(
+                select(column, events.c.visitor_id, (events.c.type == "pageview"), counts,
+                       events.c.revenue_currency, events.c.revenue_micros)
+                .select_from(scope.source(by)).where(*scope.events_where(by, raw))):
+            h = hashes.get(value)
+            if h is None:
+                h = hashes[value] = dimension_rollups.value_hash(value)
+                values[h] = value
+            if (by != PAGE or is_pageview) and (h, visitor) not in seen_visitor:
+                seen_visitor.add((h, visitor))
+                extra[h].append(visitor)
+                bound[h] += 1
+            if is_counted:
+                conversions[h] += 1
+                if currency is not None:
+                    converted[h].append((currency, micros))
+    summed = await dimension_rollups.totals(conn, site_id, by, spans)
+    column_of_bound = "pageviews" if by == PAGE else "events"
+    for h, n in zip(summed["value_hash"].tolist(), summed[column_of_bound].tolist()):
+        bound[h] += n
+    candidates = sorted(bound, key=lambda h: -bound[h])
     seen: dict[int, int] = {}
     taken, chunk = 0, max(first, 1) + 10
     while taken < len(candidates) and first:
@@ -228,15 +233,21 @@ async def _rolled_breakdown(conn, scope: Scope, by: str, column, spans, raw, goa
             if bound[candidates[taken]] < best:
                 break
         batch = candidates[taken:taken + chunk]
-        blobs = await dimension_rollups.sketches(conn, site_id, by, spans, batch)
+        blobs, named = await dimension_rollups.sketches(conn, site_id, by, spans, batch)
+        values.update(named)
         for h in batch:
             # an estimate above the exact bound is the sketch's error: the bound is closer
             seen[h] = min(bound[h], hll.estimate(hll.merged(blobs.get(h, ()), extra.get(h, ()))))
         taken += len(batch)
         chunk *= 2
+    money = await dimension_rollups.counters(conn, site_id, by, spans, goal_id=goal_id,
+                                             hashes=list(seen))
+    for h, value in money.values.items():
+        values.setdefault(h, value)
     # a path of goal events without pageviews is a row only if it has conversions, as on events
-    rows = [Row(values[h], n, conversions.get(h, 0), money_totals(converted.get(h, [])))
-            for h, n in seen.items() if n or conversions.get(h)]
+    rows = [Row(values.get(h), n, conversions[h] + money.conversions.get(h, 0),
+                money_totals(converted[h] + money.converted.get(h, [])))
+            for h, n in seen.items() if n or conversions[h] or money.conversions.get(h)]
     rows.sort(key=_order)
     return rows[:first]
 
@@ -272,7 +283,19 @@ async def filtered_kpis(db: Database, *, site_id: uuid.UUID, range: Range,
         spans, raw = None, [(range.start, range.end)]
         if len(filters) == 1 and filters[0].dimension in dimension_rollups.SESSION_COLUMNS:
             spans, raw = await _rollup_spans(db, conn, site_id, range)
-        if raw:
+        extra: set[str] = set()
+        if raw and spans is not None:
+            # the raw parts' events, one row each: visitors, pageviews and money at once
+            for visitor, is_pageview, is_conversion, currency, micros in await conn.execute(
+                    select(events.c.visitor_id, pageview, events.c.is_conversion,
+                           events.c.revenue_currency, events.c.revenue_micros)
+                    .select_from(scope.source()).where(*scope.events_where(ranges=raw))):
+                extra.add(visitor)
+                pageviews += is_pageview
+                conversions += bool(is_conversion)
+                if currency is not None:
+                    revenue.append((currency, micros))
+        elif raw:
             pageviews = int((await conn.execute(
                 select(func.count()).select_from(scope.source())
                 .where(*scope.events_where(ranges=raw), pageview))).scalar_one())
@@ -288,18 +311,15 @@ async def filtered_kpis(db: Database, *, site_id: uuid.UUID, range: Range,
         if spans is not None:
             dimension, value = filters[0].dimension, filters[0].value
             h = dimension_rollups.value_hash(value)
-            extra = list((await conn.execute(
-                select(events.c.visitor_id).distinct().select_from(scope.source())
-                .where(*scope.events_where(ranges=raw)))).scalars()) if raw else []
-            blobs = await dimension_rollups.sketches(conn, site_id, dimension, spans, [h])
+            blobs, _ = await dimension_rollups.sketches(conn, site_id, dimension, spans, [h])
             visitors = hll.estimate(hll.merged(blobs.get(h, ()), extra))
-            totals = (await dimension_rollups.totals(conn, site_id, dimension, spans,
-                                                     value=value)).get(h)
+            totals = dimension_rollups.totals_of(
+                await dimension_rollups.totals(conn, site_id, dimension, spans), h)
             if totals is not None:
-                pageviews += totals.pageviews
-                n_sessions += totals.sessions
+                pageviews += int(totals["pageviews"])
+                n_sessions += int(totals["sessions"])
             money = await dimension_rollups.counters(conn, site_id, dimension, spans,
-                                                     value=value)
+                                                     hashes=[h])
             conversions += money.conversions.get(h, 0)
             revenue += money.revenue.get(h, [])
             if raw:
