@@ -123,26 +123,49 @@ def _counts(row) -> Counts | None:
     return counts if any(counts) else None  # an hour whose events were all erased: none
 
 
-async def _wanted(conn, site_id: uuid.UUID, h0: int, h1: int) -> dict[int, Counts]:
-    """hour -> the site's rollup_hourly counters, for the hours in [h0, h1) that have any."""
+def _in_runs(column, runs: list[tuple[int, int]]):
+    return or_(*[and_(column >= a, column < b) for a, b in runs]) if runs else false()
+
+
+async def _wanted(conn, site_id: uuid.UUID, runs: list[tuple[int, int]]) -> dict[int, Counts]:
+    """hour -> the site's rollup_hourly counters, for the hours in these runs that have any."""
     h = rollup_hourly.c
     out = {}
     for row in await conn.execute(
             select(h.hour, h.events, h.pageviews, h.conversions, h.sessions)
             .where(h.site_id == site_id, h.goal_id == NIL_UUID, h.currency == "",
-                   h.hour >= h0, h.hour < h1)):
+                   _in_runs(h.hour, runs))):
         counts = _counts(row)
         if counts is not None:
             out[row.hour] = counts
     return out
 
 
-async def _built(conn, site_id: uuid.UUID, hours: int, a: int, b: int) -> dict[int, Counts]:
-    """span start -> the counters its rows were built from, for spans starting in [a, b)."""
+async def _wanted_days(conn, site_id: uuid.UUID, d0: int, d1: int) -> dict[int, Counts]:
+    """UTC day -> the site's rollup_hourly counters summed over it, for the days in [d0, d1)."""
+    h = rollup_hourly.c
+    day = (h.hour - h.hour % DAY_US).label("day")
+    out = {}
+    for row in await conn.execute(
+            select(day, func.sum(h.events).label("events"),
+                   func.sum(h.pageviews).label("pageviews"),
+                   func.sum(h.conversions).label("conversions"),
+                   func.sum(h.sessions).label("sessions"))
+            .where(h.site_id == site_id, h.goal_id == NIL_UUID, h.currency == "",
+                   h.hour >= d0, h.hour < d1).group_by(day)):
+        counts = _counts(row)
+        if counts is not None:
+            out[row.day] = counts
+    return out
+
+
+async def _built(conn, site_id: uuid.UUID, hours: int,
+                 runs: list[tuple[int, int]]) -> dict[int, Counts]:
+    """span start -> the counters its rows were built from, for spans starting in the runs."""
     d = dimension_built.c
     return {row.start: _counts(row) for row in await conn.execute(
         select(d.start, d.events, d.pageviews, d.conversions, d.sessions)
-        .where(d.site_id == site_id, d.hours == hours, d.start >= a, d.start < b))}
+        .where(d.site_id == site_id, d.hours == hours, _in_runs(d.start, runs)))}
 
 
 def _day_total(want: dict[int, Counts], day: int) -> Counts | None:
@@ -180,18 +203,21 @@ async def spans(db: Database, conn, site_id: uuid.UUID, h0: int, h1: int) -> Spa
     """The rows standing for the whole covered hours [h0, h1): the current day rows of its whole
     UTC days, the hour rows of the rest, built first where they are missing or stale (`conn`: a
     read connection; a build has its own transaction)."""
-    want = await _wanted(conn, site_id, h0, h1)
     d0, d1 = h0 + (-h0) % DAY_US, h1 - h1 % DAY_US
-    days = await _built(conn, site_id, DAY, d0, d1) if d0 < d1 else {}
-    current = [d for d in range(d0, d1, DAY_US) if _day_total(want, d) == days.get(d)]
+    current: list[int] = []
+    if d0 < d1:
+        sums = await _wanted_days(conn, site_id, d0, d1)
+        days = await _built(conn, site_id, DAY, [(d0, d1)])
+        current = [d for d in range(d0, d1, DAY_US) if sums.get(d) == days.get(d)]
     skip = set(current)
-    hourly = [h for h in range(h0, h1, HOUR_US) if h - h % DAY_US not in skip]
+    hourly = _runs((h for h in range(h0, h1, HOUR_US) if h - h % DAY_US not in skip), HOUR_US)
     if hourly:
-        have = await _built(conn, site_id, HOUR, hourly[0], hourly[-1] + HOUR_US)
-        if any(want.get(h) != have.get(h) for h in hourly):
-            await build(db, site_id, hourly)
+        want = await _wanted(conn, site_id, hourly)
+        have = await _built(conn, site_id, HOUR, hourly)
+        if want != have:
+            await build(db, site_id, [h for a, b in hourly for h in range(a, b, HOUR_US)])
             await conn.commit()  # end the read's snapshot (SQLite): what follows sees the build
-    return Spans(_runs(current, DAY_US), _runs(hourly, HOUR_US))
+    return Spans(_runs(current, DAY_US), hourly)
 
 
 # --------------------------------------------------------------------------- building
@@ -208,9 +234,9 @@ async def build(db: Database, site_id: uuid.UUID, hours: list[int]) -> int:
     build lock is held (another builder may have just built them). Returns how many."""
     async with db.write.begin() as conn:
         await _lock(conn, site_id)
-        end = hours[-1] + HOUR_US
-        want = await _wanted(conn, site_id, hours[0], end)
-        have = await _built(conn, site_id, HOUR, hours[0], end)
+        runs = [(hours[0], hours[-1] + HOUR_US)]
+        want = await _wanted(conn, site_id, runs)
+        have = await _built(conn, site_id, HOUR, runs)
         stale = [h for h in hours if want.get(h) != have.get(h)]
         by_day: dict[int, list[int]] = defaultdict(list)
         for h in stale:
@@ -347,12 +373,12 @@ async def compact_day(db: Database, site_id: uuid.UUID, day: int) -> bool:
     end = day + DAY_US
     async with db.write.begin() as conn:
         await _lock(conn, site_id)
-        want = await _wanted(conn, site_id, day, end)
-        have = await _built(conn, site_id, HOUR, day, end)
+        want = await _wanted(conn, site_id, [(day, end)])
+        have = await _built(conn, site_id, HOUR, [(day, end)])
         if any(want.get(h) != have.get(h) for h in range(day, end, HOUR_US)):
             return False  # hours to build first
         total = _day_total(want, day)
-        if (await _built(conn, site_id, DAY, day, day + 1)).get(day) == total:
+        if (await _built(conn, site_id, DAY, [(day, day + 1)])).get(day) == total:
             return False
         for table in SPAN_TABLES:
             c = table.c
@@ -441,9 +467,9 @@ async def maintain(db: Database, now: int, *, days: int | None = None,
         if h0 >= passed:
             continue
         async with db.write.connect() as conn:
-            want = await _wanted(conn, site_id, h0, passed)
-            have = await _built(conn, site_id, HOUR, h0, passed)
-            day_rows = await _built(conn, site_id, DAY, h0, passed)
+            want = await _wanted(conn, site_id, [(h0, passed)])
+            have = await _built(conn, site_id, HOUR, [(h0, passed)])
+            day_rows = await _built(conn, site_id, DAY, [(h0, passed)])
         stale = sorted(h for h in want.keys() | have.keys() if want.get(h) != have.get(h))
         # a day per transaction: a build holds its rows in memory until it commits
         by_day: dict[int, list[int]] = defaultdict(list)
