@@ -20,6 +20,7 @@ event in it; only sessions crossing an end of the range are checked against thei
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 
@@ -95,10 +96,16 @@ class Scope:
                      ranges: list[tuple[int, int]] | None = None) -> list:
         """`ranges`: parts of the range instead of all of it."""
         parts = [(self.range.start, self.range.end)] if ranges is None else ranges
-        when = [(events.c.occurred_at >= a) & (events.c.occurred_at < b) for a, b in parts]
+        joined = self.joins_sessions(by)
+        when = [and_(events.c.occurred_at >= a, events.c.occurred_at < b,
+                     # implied (a session spans its events), and they let PostgreSQL hash-join
+                     # the few sessions of a recent hour instead of looking each event's up
+                     *((sessions.c.last_seen_at >= a, sessions.c.started_at < b) if joined
+                       else ()))
+                for a, b in parts]
         where = [events.c.site_id == self.site_id, when[0] if len(when) == 1 else or_(*when),
                  *self.session, *(_equals(events.c.path, page) for page in self.pages)]
-        if self.joins_sessions(by):
+        if joined:
             where.append(sessions.c.site_id == self.site_id)
         return where
 
@@ -156,7 +163,8 @@ async def breakdown(db: Database, *, site_id: uuid.UUID, by: str, range: Range,
         if not filters:
             spans, raw = await _rollup_spans(db, conn, site_id, range)
         if spans is not None:
-            return await _rolled_breakdown(conn, scope, by, column, spans, raw, goal_id, first)
+            return await _rolled_breakdown(db, conn, scope, by, column, spans, raw, goal_id,
+                                           first)
         seen = await _visitors_by_value(conn, scope, by, column)
         conversions, money = await _raw_conversions(conn, scope, by, column, None, goal_id)
     rows = [Row(value, seen.get(value, 0), conversions.get(value, 0),
@@ -187,67 +195,106 @@ async def _raw_conversions(conn, scope: Scope, by: str, column, raw, goal_id):
     return conversions, money
 
 
-async def _rolled_breakdown(conn, scope: Scope, by: str, column, spans, raw, goal_id,
-                            first: int) -> list[Row]:
+@dataclass
+class _RawPart:
+    """A rolled-up read's raw ends: per value hash, the visitors (with a pageview for PAGE) and
+    the counted goal events."""
+    values: dict[int, str | None] = field(default_factory=dict)
+    visitors: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    conversions: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    converted: dict[int, list] = field(default_factory=lambda: defaultdict(list))
+
+
+async def _raw_part(db: Database, scope: Scope, by: str, column, raw, goal_id) -> _RawPart:
+    """The raw ends' events, one row each, on a connection of their own: the read of the
+    rollups goes on meanwhile (PostgreSQL runs the two at once)."""
+    part = _RawPart()
+    if not raw:
+        return part
+    hashes: dict[str | None, int] = {}
+    is_counted = counted(goal_id)
+    async with db.read.connect() as conn:
+        # one row per value, visitor and currency: the visitor's pageviews, its goal events
+        rows = await conn.execute(
+            select(column.label("value"), events.c.visitor_id, events.c.revenue_currency,
+                   func.sum(case((events.c.type == "pageview", 1), else_=0)).label("pageviews"),
+                   func.sum(case((is_counted, 1), else_=0)).label("counted"),
+                   func.sum(case((is_counted, events.c.revenue_micros), else_=None))
+                   .label("micros"))
+            .select_from(scope.source(by)).where(*scope.events_where(by, raw))
+            .group_by(column, events.c.visitor_id, events.c.revenue_currency))
+    seen: set[tuple[int, str]] = set()
+    for row in rows:
+        h = hashes.get(row.value)
+        if h is None:
+            h = hashes[row.value] = dimension_rollups.value_hash(row.value)
+            part.values[h] = row.value
+        if (by != PAGE or row.pageviews) and (h, row.visitor_id) not in seen:
+            seen.add((h, row.visitor_id))
+            part.visitors[h].append(row.visitor_id)
+        if row.counted:
+            part.conversions[h] += int(row.counted)
+            if row.revenue_currency is not None:
+                part.converted[h].append((row.revenue_currency, int(row.micros)))
+    return part
+
+
+async def _rolled_breakdown(db: Database, conn, scope: Scope, by: str, column, spans, raw,
+                            goal_id, first: int) -> list[Row]:
     """The top rows from the dimension rollups (and the raw ends of the range). Values are
     taken in order of an exact upper bound of their visitors (a visitor has an event with the
     value, or a pageview of the path), and their sketches merged, until the next bound is below
     the `first`-th best estimate found: no value left can enter the rows."""
     site_id = scope.site_id
-    values: dict[int, str | None] = {}
-    bound: dict[int, int] = defaultdict(int)
-    extra: dict[int, list[str]] = defaultdict(list)  # the raw parts' visitors
-    conversions: dict[int, int] = defaultdict(int)
-    converted: dict[int, list] = defaultdict(list)
-    if raw:
-        # the raw parts' events, one row each: their visitors and goal events at once
-        hashes: dict[str | None, int] = {}
-        seen_visitor: set[tuple[int, str]] = set()
-        counts = counted(goal_id).label("counted")
-        for value, visitor, is_pageview, is_counted, currency, micros in await conn.execute(
-                select(column, events.c.visitor_id, (events.c.type == "pageview"), counts,
-                       events.c.revenue_currency, events.c.revenue_micros)
-                .select_from(scope.source(by)).where(*scope.events_where(by, raw))):
-            h = hashes.get(value)
-            if h is None:
-                h = hashes[value] = dimension_rollups.value_hash(value)
-                values[h] = value
-            if (by != PAGE or is_pageview) and (h, visitor) not in seen_visitor:
-                seen_visitor.add((h, visitor))
-                extra[h].append(visitor)
-                bound[h] += 1
-            if is_counted:
-                conversions[h] += 1
-                if currency is not None:
-                    converted[h].append((currency, micros))
-    summed = await dimension_rollups.totals(conn, site_id, by, spans)
-    column_of_bound = "pageviews" if by == PAGE else "events"
-    for h, n in zip(summed["value_hash"].tolist(), summed[column_of_bound].tolist()):
-        bound[h] += n
+    raw_part = asyncio.create_task(_raw_part(db, scope, by, column, raw, goal_id))
+    try:
+        summed = await dimension_rollups.totals(conn, site_id, by, spans)
+        rolled = dict(zip(summed["value_hash"].tolist(),
+                          summed["pageviews" if by == PAGE else "events"].tolist()))
+        # the likely top values' sketches while the raw ends are read
+        chunk = max(first, 1) + 10
+        likely = sorted(rolled, key=lambda h: -rolled[h])[:chunk] if first else []
+        blobs, values = await dimension_rollups.sketches(conn, site_id, by, spans, likely)
+        part = await raw_part
+    finally:
+        raw_part.cancel()
+    bound = defaultdict(int, rolled)
+    for h, visitors in part.visitors.items():
+        bound[h] += len(visitors)
+    for h, value in part.values.items():
+        values.setdefault(h, value)
+        bound.setdefault(h, 0)  # a value of the raw ends only (goal events) is one too
     candidates = sorted(bound, key=lambda h: -bound[h])
+    fetched = set(likely)
     seen: dict[int, int] = {}
-    taken, chunk = 0, max(first, 1) + 10
+    taken = 0
     while taken < len(candidates) and first:
         if len(seen) >= first:
             best = sorted(seen.values(), reverse=True)[first - 1]
             if bound[candidates[taken]] < best:
                 break
         batch = candidates[taken:taken + chunk]
-        blobs, named = await dimension_rollups.sketches(conn, site_id, by, spans, batch)
-        values.update(named)
+        missing = [h for h in batch if h not in fetched]
+        if missing:
+            more, named = await dimension_rollups.sketches(conn, site_id, by, spans, missing)
+            blobs.update(more)
+            values.update(named)
+            fetched.update(missing)
         for h in batch:
             # an estimate above the exact bound is the sketch's error: the bound is closer
-            seen[h] = min(bound[h], hll.estimate(hll.merged(blobs.get(h, ()), extra.get(h, ()))))
+            seen[h] = min(bound[h], hll.estimate(hll.merged(blobs.get(h, ()),
+                                                            part.visitors.get(h, ()))))
         taken += len(batch)
         chunk *= 2
     money = await dimension_rollups.counters(conn, site_id, by, spans, goal_id=goal_id,
                                              hashes=list(seen))
     for h, value in money.values.items():
         values.setdefault(h, value)
+    conversions = {h: part.conversions.get(h, 0) + money.conversions.get(h, 0) for h in seen}
     # a path of goal events without pageviews is a row only if it has conversions, as on events
-    rows = [Row(values.get(h), n, conversions[h] + money.conversions.get(h, 0),
-                money_totals(converted[h] + money.converted.get(h, [])))
-            for h, n in seen.items() if n or conversions[h] or money.conversions.get(h)]
+    rows = [Row(values.get(h), n, conversions[h],
+                money_totals(part.converted.get(h, []) + money.converted.get(h, [])))
+            for h, n in seen.items() if n or conversions[h]]
     rows.sort(key=_order)
     return rows[:first]
 
