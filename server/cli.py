@@ -95,7 +95,8 @@ def cmd_maintain(args, settings: Settings) -> int:
     print(f"partitions dropped: {', '.join(report.pruned.partitions_dropped) or 'none'}")
     print(f"visitor-sketch parts merged: {report.sketch_parts_merged}")
     print(f"dimension rollups: {report.dimensions.hours_built} hours built, "
-          f"{report.dimensions.days_compacted} days merged")
+          f"{report.dimensions.days_compacted} days and {report.dimensions.weeks_compacted} "
+          f"weeks merged")
     for table, n in sorted(report.pruned.rows.items()):
         print(f"{table}: {n} rows deleted")
     return 0

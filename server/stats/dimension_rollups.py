@@ -14,7 +14,12 @@ day), dimension and value (None: the sessions without one):
   ~80 rows, not 100,000;
 * `dimension_counters`: their conversions and revenue per goal and currency (exact sums);
 * `dimension_built`: per site and span, the site's rollup_hourly counters (events, pageviews,
-  conversions, sessions started; a day's summed) that the span's rows were built from.
+  conversions, sessions started; a day's or week's summed) that the span's rows were built
+  from.
+
+Spans: hours are built from the events; a passed UTC day is merged from its 24 hours, a passed
+week (Monday to Monday, UTC) from its 7 days, so a month reads ~4 weeks and a few days and hours
+per value, a year ~52 weeks.
 
 How they stay true without the writer knowing of them: a session's attribution never changes
 once stored and an event's path never does, so a span's rows change only when events are added
@@ -72,7 +77,16 @@ SESSION_COLUMNS = {
 }
 PAGE = "PAGE"
 ROLLED = (*SESSION_COLUMNS, PAGE)
-HOUR, DAY = 1, 24  # `hours` of an hour's rows and of a day's
+HOUR, DAY, WEEK = 1, 24, 168  # `hours`: of an hour's rows, a UTC day's, a week's
+WEEK_US = 7 * DAY_US
+MONDAY = 4 * DAY_US  # weeks start on Monday, 00:00 UTC (1970-01-05 was a Monday)
+SPAN_US = {HOUR: HOUR_US, DAY: DAY_US, WEEK: WEEK_US}
+PARTS = {DAY: HOUR, WEEK: DAY}  # the spans a longer span is merged from
+
+
+def span_start(hours: int, at: int) -> int:
+    """The start of the span of that length holding `at`."""
+    return at - (at - MONDAY) % WEEK_US if hours == WEEK else at - at % SPAN_US[hours]
 
 # pg_advisory_xact_lock(LOCK_CLASS, site): one builder of a site's dimension rows at a time
 LOCK_CLASS = 0x67700D1
@@ -141,21 +155,24 @@ async def _wanted(conn, site_id: uuid.UUID, runs: list[tuple[int, int]]) -> dict
     return out
 
 
-async def _wanted_days(conn, site_id: uuid.UUID, d0: int, d1: int) -> dict[int, Counts]:
-    """UTC day -> the site's rollup_hourly counters summed over it, for the days in [d0, d1)."""
+async def _wanted_spans(conn, site_id: uuid.UUID, hours: int, a: int, b: int
+                        ) -> dict[int, Counts]:
+    """span start -> the site's rollup_hourly counters summed over the span (days or weeks),
+    for the spans of that length in [a, b)."""
     h = rollup_hourly.c
-    day = (h.hour - h.hour % DAY_US).label("day")
+    start = (h.hour - (h.hour - MONDAY) % WEEK_US if hours == WEEK
+             else h.hour - h.hour % SPAN_US[hours]).label("start")
     out = {}
     for row in await conn.execute(
-            select(day, func.sum(h.events).label("events"),
+            select(start, func.sum(h.events).label("events"),
                    func.sum(h.pageviews).label("pageviews"),
                    func.sum(h.conversions).label("conversions"),
                    func.sum(h.sessions).label("sessions"))
             .where(h.site_id == site_id, h.goal_id == NIL_UUID, h.currency == "",
-                   h.hour >= d0, h.hour < d1).group_by(day)):
+                   h.hour >= a, h.hour < b).group_by(start)):
         counts = _counts(row)
         if counts is not None:
-            out[row.day] = counts
+            out[row.start] = counts
     return out
 
 
@@ -168,8 +185,9 @@ async def _built(conn, site_id: uuid.UUID, hours: int,
         .where(d.site_id == site_id, d.hours == hours, _in_runs(d.start, runs)))}
 
 
-def _day_total(want: dict[int, Counts], day: int) -> Counts | None:
-    parts = [want[h] for h in range(day, day + DAY_US, HOUR_US) if h in want]
+def _span_total(want: dict[int, Counts], start: int, end: int) -> Counts | None:
+    """The hourly counters of [start, end) summed (None: no events)."""
+    parts = [want[h] for h in range(start, end, HOUR_US) if h in want]
     if not parts:
         return None
     return tuple(sum(column) for column in zip(*parts))  # type: ignore[return-value]
@@ -188,36 +206,43 @@ def _runs(starts: Iterable[int], step: int) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True, slots=True)
 class Spans:
-    """What stands for some whole hours: day rows for `days`, hour rows for `hours` (runs)."""
-    days: list[tuple[int, int]] = field(default_factory=list)
-    hours: list[tuple[int, int]] = field(default_factory=list)
+    """What stands for some whole hours: per span length, runs [start, end) of its rows."""
+    runs: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
 
     def where(self, table):
         c = table.c
-        parts = [and_(c.hours == DAY, c.start >= a, c.start < b) for a, b in self.days]
-        parts += [and_(c.hours == HOUR, c.start >= a, c.start < b) for a, b in self.hours]
+        parts = [and_(c.hours == hours, c.start >= a, c.start < b)
+                 for hours, runs in self.runs.items() for a, b in runs]
         return or_(*parts) if parts else false()
 
 
 async def spans(db: Database, conn, site_id: uuid.UUID, h0: int, h1: int) -> Spans:
-    """The rows standing for the whole covered hours [h0, h1): the current day rows of its whole
-    UTC days, the hour rows of the rest, built first where they are missing or stale (`conn`: a
-    read connection; a build has its own transaction)."""
-    d0, d1 = h0 + (-h0) % DAY_US, h1 - h1 % DAY_US
-    current: list[int] = []
-    if d0 < d1:
-        sums = await _wanted_days(conn, site_id, d0, d1)
-        days = await _built(conn, site_id, DAY, [(d0, d1)])
-        current = [d for d in range(d0, d1, DAY_US) if sums.get(d) == days.get(d)]
-    skip = set(current)
-    hourly = _runs((h for h in range(h0, h1, HOUR_US) if h - h % DAY_US not in skip), HOUR_US)
+    """The rows standing for the whole covered hours [h0, h1): the current week rows of its whole
+    weeks, the current day rows of its other whole days, the hour rows of the rest, built first
+    where they are missing or stale (`conn`: a read connection; a build has its own
+    transaction)."""
+    taken: list[tuple[int, int]] = []  # what longer spans stand for already
+    found: dict[int, list[tuple[int, int]]] = {}
+    for hours in (WEEK, DAY):
+        length = SPAN_US[hours]
+        first = span_start(hours, h0 + length - 1)
+        starts = [t for t in range(first, span_start(hours, h1) - length + 1, length)
+                  if not any(a <= t < b for a, b in taken)]
+        if not starts:
+            continue
+        sums = await _wanted_spans(conn, site_id, hours, starts[0], starts[-1] + length)
+        marks = await _built(conn, site_id, hours, [(starts[0], starts[-1] + 1)])
+        found[hours] = _runs((t for t in starts if sums.get(t) == marks.get(t)), length)
+        taken += found[hours]
+    hourly = _runs((h for h in range(h0, h1, HOUR_US) if not any(a <= h < b for a, b in taken)),
+                   HOUR_US)
     if hourly:
         want = await _wanted(conn, site_id, hourly)
         have = await _built(conn, site_id, HOUR, hourly)
         if want != have:
             await build(db, site_id, [h for a, b in hourly for h in range(a, b, HOUR_US)])
             await conn.commit()  # end the read's snapshot (SQLite): what follows sees the build
-    return Spans(_runs(current, DAY_US), hourly)
+    return Spans({**found, HOUR: hourly})
 
 
 # --------------------------------------------------------------------------- building
@@ -367,45 +392,47 @@ async def _build_hours(conn, site_id: uuid.UUID, hours: list[int],
         await conn.execute(dimension_built.insert(), built)
 
 
-async def compact_day(db: Database, site_id: uuid.UUID, day: int) -> bool:
-    """Merge a UTC day's hour rows into day rows, when every hour of it is current and its day
-    rows are not. True when it did."""
-    end = day + DAY_US
+async def compact(db: Database, site_id: uuid.UUID, hours: int, start: int) -> bool:
+    """Merge a passed day's hour rows (or a week's day rows) into its rows, when every part of
+    it is current and its own rows are not. True when it did."""
+    part = PARTS[hours]
+    end = start + SPAN_US[hours]
     async with db.write.begin() as conn:
         await _lock(conn, site_id)
-        want = await _wanted(conn, site_id, [(day, end)])
-        have = await _built(conn, site_id, HOUR, [(day, end)])
-        if any(want.get(h) != have.get(h) for h in range(day, end, HOUR_US)):
-            return False  # hours to build first
-        total = _day_total(want, day)
-        if (await _built(conn, site_id, DAY, [(day, day + 1)])).get(day) == total:
+        want = await _wanted(conn, site_id, [(start, end)])
+        have = await _built(conn, site_id, part, [(start, end)])
+        step = SPAN_US[part]
+        if any(_span_total(want, t, t + step) != have.get(t) for t in range(start, end, step)):
+            return False  # parts to build or merge first
+        total = _span_total(want, start, end)
+        if (await _built(conn, site_id, hours, [(start, start + 1)])).get(start) == total:
             return False
         for table in SPAN_TABLES:
             c = table.c
-            await conn.execute(delete(table).where(c.site_id == site_id, c.hours == DAY,
-                                                   c.start == day))
+            await conn.execute(delete(table).where(c.site_id == site_id, c.hours == hours,
+                                                   c.start == start))
         if total is None:
             return True
         k = dimension_counters.c
-        hourly = [k.site_id == site_id, k.hours == HOUR, k.start >= day, k.start < end]
+        parts = [k.site_id == site_id, k.hours == part, k.start >= start, k.start < end]
         await conn.execute(dimension_counters.insert().from_select(
             ["site_id", "dimension", "hours", "start", "value_hash", "value", "goal_id",
              "currency", "conversions", "conversion_micros", "revenue_micros"],
-            select(k.site_id, k.dimension, literal(DAY, k.hours.type),
-                   literal(day, k.start.type), k.value_hash, func.min(k.value), k.goal_id,
+            select(k.site_id, k.dimension, literal(hours, k.hours.type),
+                   literal(start, k.start.type), k.value_hash, func.min(k.value), k.goal_id,
                    k.currency, func.sum(k.conversions), func.sum(k.conversion_micros),
                    func.sum(k.revenue_micros))
-            .where(*hourly)
+            .where(*parts)
             .group_by(k.site_id, k.dimension, k.value_hash, k.goal_id, k.currency)))
         t = dimension_totals.c
         by_dimension: dict[str, list[bytes]] = defaultdict(list)
         for dimension, blob in await conn.execute(
-                select(t.dimension, t.totals).where(t.site_id == site_id, t.hours == HOUR,
-                                                    t.start >= day, t.start < end)):
+                select(t.dimension, t.totals).where(t.site_id == site_id, t.hours == part,
+                                                    t.start >= start, t.start < end)):
             by_dimension[dimension].append(blob)
         if by_dimension:
             await conn.execute(dimension_totals.insert(), [
-                {"site_id": site_id, "dimension": dimension, "hours": DAY, "start": day,
+                {"site_id": site_id, "dimension": dimension, "hours": hours, "start": start,
                  "totals": summed_totals(blobs).tobytes()}
                 for dimension, blobs in by_dimension.items()])
         c = dimension_sketches.c
@@ -415,13 +442,13 @@ async def compact_day(db: Database, site_id: uuid.UUID, day: int) -> bool:
         def merge() -> None:
             first = group[0]
             rows.append({
-                "site_id": site_id, "dimension": first.dimension, "hours": DAY, "start": day,
-                "value_hash": first.value_hash, "value": first.value,
+                "site_id": site_id, "dimension": first.dimension, "hours": hours,
+                "start": start, "value_hash": first.value_hash, "value": first.value,
                 "sketch": hll.encode_compact(hll.merged(r.sketch for r in group))})
 
         result = await conn.stream(
             select(c.dimension, c.value_hash, c.value, c.sketch)
-            .where(c.site_id == site_id, c.hours == HOUR, c.start >= day, c.start < end)
+            .where(c.site_id == site_id, c.hours == part, c.start >= start, c.start < end)
             .order_by(c.dimension, c.value_hash))
         async for row in result:
             if group and (group[0].dimension, group[0].value_hash) != (row.dimension,
@@ -437,7 +464,7 @@ async def compact_day(db: Database, site_id: uuid.UUID, day: int) -> bool:
         if rows:
             await conn.execute(dimension_sketches.insert(), rows)
         await conn.execute(dimension_built.insert().values(
-            site_id=site_id, hours=DAY, start=day, events=total[0], pageviews=total[1],
+            site_id=site_id, hours=hours, start=start, events=total[0], pageviews=total[1],
             conversions=total[2], sessions=total[3]))
     return True
 
@@ -446,14 +473,16 @@ async def compact_day(db: Database, site_id: uuid.UUID, day: int) -> bool:
 class Maintained:
     hours_built: int = 0
     days_compacted: int = 0
+    weeks_compacted: int = 0
 
 
 async def maintain(db: Database, now: int, *, days: int | None = None,
                    site_ids: list[uuid.UUID] | None = None, until: int | None = None
                    ) -> Maintained:
-    """Build every passed hour that is missing or stale and compact every passed day, for the
-    sites with rollups: over the last `days` days (a frequent run), else their whole history
-    (the daily run). `until`: only the hours before it (retention's cut-off)."""
+    """Build every passed hour that is missing or stale and merge every passed day and week,
+    for the sites with rollups: over the last `days` days (a frequent run; the weeks that end
+    in them), else their whole history (the daily run). `until`: only the hours before it
+    (retention's cut-off)."""
     done = Maintained()
     passed = hour_of(now) if until is None else min(hour_of(now), hour_of(until))
     async with db.write.connect() as conn:
@@ -477,10 +506,15 @@ async def maintain(db: Database, now: int, *, days: int | None = None,
             by_day[h - h % DAY_US].append(h)
         for day_hours in by_day.values():
             done.hours_built += await build(db, site_id, day_hours)
-        first_day = h0 + (-h0) % DAY_US
+        first_day = span_start(DAY, h0 + DAY_US - 1)
         for day in range(first_day, passed - DAY_US + 1, DAY_US):
-            if day in by_day or _day_total(want, day) != day_rows.get(day):
-                done.days_compacted += await compact_day(db, site_id, day)
+            if day in by_day or _span_total(want, day, day + DAY_US) != day_rows.get(day):
+                done.days_compacted += await compact(db, site_id, DAY, day)
+        # the weeks that end in the window (their first days may be older), whole in coverage
+        first_week = span_start(WEEK, since + WEEK_US - 1)
+        for week in range(first_week, passed - WEEK_US + 1, WEEK_US):
+            if week + WEEK_US > h0:
+                done.weeks_compacted += await compact(db, site_id, WEEK, week)
     return done
 
 
@@ -489,10 +523,11 @@ async def forget_spans(conn, site_id: uuid.UUID, hours: Iterable[int]) -> None:
     from what is left (erasure: counters that come back to earlier values must not pass for
     current, and an hour left without events must not keep its rows)."""
     hours = sorted(set(hours))
-    days = sorted({h - h % DAY_US for h in hours})
+    days = sorted({span_start(DAY, h) for h in hours})
+    weeks = sorted({span_start(WEEK, h) for h in hours})
     for table in SPAN_TABLES:
         c = table.c
-        for span, starts in ((HOUR, hours), (DAY, days)):
+        for span, starts in ((HOUR, hours), (DAY, days), (WEEK, weeks)):
             for i in range(0, len(starts), 1000):
                 await conn.execute(delete(table).where(
                     c.site_id == site_id, c.hours == span, c.start.in_(starts[i:i + 1000])))

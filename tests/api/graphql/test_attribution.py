@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
-from server.clock import from_datetime, hour_of, now_us
+from server.clock import DAY_US, from_datetime, hour_of, now_us
 from server.db.models import dimension_built, rollup_coverage
 from server.db.models import sessions as sessions_table
 from server.ingest import rollups
@@ -409,6 +409,63 @@ async def test_maintenance_builds_the_hours_and_merges_the_days(admin, db, site,
     done = await dimension_rollups.maintain(db, now_us())
     assert (done.hours_built, done.days_compacted) == (0, 1)
     await check([*spec, late])
+
+
+async def test_whole_weeks_are_read_from_week_rows(admin, db, site, events):
+    """A passed week (Monday to Monday, UTC) is merged from its days: a range over it reads
+    one row per value, with the same answers; a late event in it sends the read back to its
+    days and hours until the week is merged again."""
+    monday = datetime(2026, 10, 26, tzinfo=timezone.utc)
+    sources = ["https://www.google.com/", "https://www.bing.com/", None]
+    sent = []
+    for day in range(7):
+        for i in range(day + 1):  # visitors return on later days: distinct visitors < events
+            visitor, referrer = f"w{i}", sources[i % 3]
+            await events.send(at=monday + timedelta(days=day, hours=i), visitor=visitor,
+                              url=f"https://{site.domain}/d{day}", user_agent=CHROME_WIN,
+                              **({"referrer": referrer} if referrer else {}))
+            sent.append((visitor, referrer))
+    await cover_with_rollups(db, site, since=monday)
+    done = await dimension_rollups.maintain(db, now_us())
+    assert (done.days_compacted, done.weeks_compacted) == (7, 1)
+    week = {"from": iso(monday), "to": iso(monday + timedelta(days=7))}
+    start, end = from_datetime(monday), from_datetime(monday + timedelta(days=7))
+    async with db.read.connect() as conn:
+        read = await dimension_rollups.spans(db, conn, site.id, start, end)
+    assert read.runs == {dimension_rollups.WEEK: [(start, end)], dimension_rollups.HOUR: []}
+
+    def expected(pairs):
+        by_source = defaultdict(set)
+        for visitor, referrer in pairs:
+            source = {"https://www.google.com/": "Google",
+                      "https://www.bing.com/": "Bing"}.get(referrer, "Direct / None")
+            by_source[source].add(visitor)
+        return sorted([(source, len(v)) for source, v in by_source.items()],
+                      key=lambda row: (-row[1], row[0]))
+
+    async def rows():
+        found = (await admin(BREAKDOWN, s=str(site.id), by="SOURCE", r=week))["breakdown"]
+        return [(r["value"], r["visitors"]) for r in found]
+
+    assert await rows() == expected(sent) == [("Google", 3), ("Bing", 2), ("Direct / None", 2)]
+    # a new visitor late in the week: the week's rows stand down
+    await events.send(at=monday + timedelta(days=3, minutes=30), visitor="late",
+                      url=f"https://{site.domain}/late", referrer="https://www.bing.com/",
+                      user_agent=CHROME_WIN)
+    async with db.read.connect() as conn:
+        read = await dimension_rollups.spans(db, conn, site.id, start, end)
+    thursday = from_datetime(monday + timedelta(days=3))
+    assert read.runs == {dimension_rollups.WEEK: [],
+                         dimension_rollups.DAY: [(start, thursday),
+                                                 (thursday + DAY_US, end)],
+                         dimension_rollups.HOUR: [(thursday, thursday + DAY_US)]}
+    assert await rows() == expected([*sent, ("late", "https://www.bing.com/")])
+    done = await dimension_rollups.maintain(db, now_us())
+    assert (done.days_compacted, done.weeks_compacted) == (1, 1)
+    async with db.read.connect() as conn:
+        read = await dimension_rollups.spans(db, conn, site.id, start, end)
+    assert read.runs[dimension_rollups.WEEK] == [(start, end)]
+    assert await rows() == expected([*sent, ("late", "https://www.bing.com/")])
 
 
 async def test_a_breakdown_merges_the_sketches_of_its_top_values_only(admin, db, site, events,
