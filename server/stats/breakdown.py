@@ -224,33 +224,32 @@ async def _raw_part(db: Database, scope: Scope, by: str, column, raw, goal_id) -
             .select_from(scope.source(by)).where(*scope.events_where(by, raw))
             .group_by(column, events.c.visitor_id, events.c.revenue_currency))
     seen: set[tuple[int, str]] = set()
-    for row in rows:
-        h = hashes.get(row.value)
+    for value, visitor, currency, pageviews, n, micros in rows:
+        h = hashes.get(value)
         if h is None:
-            h = hashes[row.value] = dimension_rollups.value_hash(row.value)
-            part.values[h] = row.value
-        if (by != PAGE or row.pageviews) and (h, row.visitor_id) not in seen:
-            seen.add((h, row.visitor_id))
-            part.visitors[h].append(row.visitor_id)
-        if row.counted:
-            part.conversions[h] += int(row.counted)
-            if row.revenue_currency is not None:
-                part.converted[h].append((row.revenue_currency, int(row.micros)))
+            h = hashes[value] = dimension_rollups.value_hash(value)
+            part.values[h] = value
+        if (by != PAGE or pageviews) and (h, visitor) not in seen:
+            seen.add((h, visitor))
+            part.visitors[h].append(visitor)
+        if n:
+            part.conversions[h] += int(n)
+            if currency is not None:
+                part.converted[h].append((currency, int(micros)))
     return part
 
 
 async def _rolled_breakdown(db: Database, conn, scope: Scope, by: str, column, spans, raw,
                             goal_id, first: int) -> list[Row]:
     """The top rows from the dimension rollups (and the raw ends of the range). Values are
-    taken in order of an exact upper bound of their visitors (a visitor has an event with the
-    value, or a pageview of the path), and their sketches merged, until the next bound is below
-    the `first`-th best estimate found: no value left can enter the rows."""
+    taken in order of an exact upper bound of their visitors (their hours' distinct visitors
+    added up, and the raw ends' visitors), and their sketches merged, until the next bound is
+    below the `first`-th best estimate found: no value left can enter the rows."""
     site_id = scope.site_id
     raw_part = asyncio.create_task(_raw_part(db, scope, by, column, raw, goal_id))
     try:
         summed = await dimension_rollups.totals(conn, site_id, by, spans)
-        rolled = dict(zip(summed["value_hash"].tolist(),
-                          summed["pageviews" if by == PAGE else "events"].tolist()))
+        rolled = dict(zip(summed["value_hash"].tolist(), summed["visitors"].tolist()))
         # the likely top values' sketches while the raw ends are read
         chunk = max(first, 1) + 10
         likely = sorted(rolled, key=lambda h: -rolled[h])[:chunk] if first else []

@@ -10,7 +10,8 @@ day), dimension and value (None: the sessions without one):
 * `dimension_sketches`: the sketch of the visitors (session dimensions: of the span's events in
   sessions with that value; PAGE: of the span's pageviews of that path);
 * `dimension_totals`: one row per span and dimension, every value's events, pageviews and
-  sessions started in it as one array (`TOTALS`), so ranking 2,000 paths over a month reads
+  sessions started (and a bound of its visitors) in it as one array (`TOTALS`), so ranking
+  2,000 paths over a month reads
   ~80 rows, not 100,000;
 * `dimension_counters`: their conversions and revenue per goal and currency (exact sums);
 * `dimension_built`: per site and span, the site's rollup_hourly counters (events, pageviews,
@@ -34,10 +35,10 @@ hours into one day row per value. A read builds only what is still missing or st
 range (a late event in an old hour, or the hour that has just passed), under the same per-site
 lock, so two builders never do the same work twice.
 
-How a breakdown reads them (`top`): a month is the current day rows of its whole UTC days and
-the hour rows of the rest. Values are ranked by an exact upper bound of their visitors (events,
-or a path's pageviews: a visitor has at least one), and sketches are merged only for the best
-candidates, until no value left can beat the rows already found: a breakdown by page over
+How a breakdown reads them (server/stats/breakdown.py): a month is the current week rows of its
+whole weeks, day rows of its other whole days and hour rows of the rest. Values are ranked by an
+exact upper bound of their visitors (TOTALS' `visitors`), and sketches are merged only for the
+best candidates, until no value left can beat the rows already found: a breakdown by page over
 thousands of paths merges a few dozen values' sketches, not all of them.
 """
 
@@ -96,8 +97,10 @@ WRITE_ROWS = 5000
 SPAN_TABLES = (dimension_sketches, dimension_counters, dimension_totals, dimension_built)
 
 # a dimension_totals array: per value (sorted by hash), its events, pageviews, sessions started
+# `visitors`: the span's hours' distinct visitors added up - at least the span's distinct
+# visitors, so an upper bound of a value's visitors over any spans, far closer than its events
 TOTALS = np.dtype([("value_hash", "<i8"), ("events", "<i8"), ("pageviews", "<i8"),
-                   ("sessions", "<i8")])
+                   ("sessions", "<i8"), ("visitors", "<i8")])
 
 
 def encode_totals(by_hash: dict[int, list[int]]) -> bytes:
@@ -115,7 +118,7 @@ def summed_totals(blobs: Iterable[bytes]) -> np.ndarray:
     starts = np.flatnonzero(np.r_[True, every["value_hash"][1:] != every["value_hash"][:-1]])
     out = np.empty(len(starts), dtype=TOTALS)
     out["value_hash"] = every["value_hash"][starts]
-    for column in ("events", "pageviews", "sessions"):
+    for column in ("events", "pageviews", "sessions", "visitors"):
         out[column] = np.add.reduceat(every[column], starts)
     return out
 
@@ -276,7 +279,8 @@ class _Tally:
 
     def __init__(self) -> None:
         self.values: dict[tuple, str | None] = {}  # key -> value, keys by value hash
-        self.totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])  # events, pv, sess
+        # events, pageviews, sessions started, visitors (of the rows below: at least distinct)
+        self.totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
         # (key, goal_id, currency) -> [conversions, conversion_micros, revenue_micros]
         self.counters: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
         self.sketches = hll.Sketches()
@@ -374,7 +378,9 @@ async def _build_hours(conn, site_id: uuid.UUID, hours: list[int],
                 for row in part:
                     code = tally.sketches.code(row.visitor_id)
                     for dimension, value in per_row(row):
-                        tally.sketches.add(tally.key(row.hour, dimension, value), code)
+                        key = tally.key(row.hour, dimension, value)
+                        tally.sketches.add(key, code)
+                        tally.totals[key][3] += 1
     for table, rows in ((dimension_sketches, tally.sketch_rows(site_id)),
                         (dimension_totals, tally.totals_rows(site_id))):
         for i in range(0, len(rows), WRITE_ROWS):
