@@ -68,7 +68,6 @@ from server.db.models import (
     rollup_hourly,
     sessions,
 )
-from server.db.upsert import dialect_insert
 
 # the session dimensions and their sessions columns; PAGE is the event's path
 SESSION_COLUMNS = {
@@ -88,6 +87,7 @@ PARTS = {DAY: HOUR, WEEK: DAY}  # the spans a longer span is merged from
 def span_start(hours: int, at: int) -> int:
     """The start of the span of that length holding `at`."""
     return at - (at - MONDAY) % WEEK_US if hours == WEEK else at - at % SPAN_US[hours]
+
 
 # pg_advisory_xact_lock(LOCK_CLASS, site): one builder of a site's dimension rows at a time
 LOCK_CLASS = 0x67700D1
