@@ -13,6 +13,7 @@ from server.db.models import events, sessions
 from server.lifecycle.maintenance import Maintenance
 from server.sites import service as sites
 from tests.api.graphql.conftest import Api, Events, create_goal, iso
+from tests.api.graphql.test_attribution import BREAKDOWN
 from tests.api.graphql.test_reads import GOAL_STATS, KPIS
 from tests.conftest import ADMIN_TOKEN
 
@@ -55,11 +56,14 @@ async def test_old_events_go_and_their_totals_stay(fresh_app):
 
     async def totals():
         return [(await admin(KPIS, s=str(site.id), r=r), await admin(GOAL_STATS, s=str(site.id),
-                                                                     r=r)) for r in ranges]
+                                                                     r=r),
+                 *[await admin(BREAKDOWN, s=str(site.id), r=r, by=by) for by in ("SOURCE", "PAGE")])
+                for r in ranges]
 
     before = await totals()
     assert before[0][0]["kpis"]["pageviews"] == 4 and before[0][0]["kpis"]["visitors"] == 3
     assert before[1][0]["kpis"]["conversions"] == 1
+    assert before[0][3]["breakdown"][0]["visitors"] == 3  # PAGE: / (the dimension rollups')
 
     report = await Maintenance(db, retention_days=30).run()
 
