@@ -114,7 +114,7 @@ def summed_totals(blobs: Iterable[bytes]) -> np.ndarray:
     if not parts:
         return np.zeros(0, dtype=TOTALS)
     every = np.concatenate(parts)
-    every = every[np.argsort(every["value_hash"], kind="stable")]
+    every = every[np.argsort(every["value_hash"])]
     starts = np.flatnonzero(np.r_[True, every["value_hash"][1:] != every["value_hash"][:-1]])
     out = np.empty(len(starts), dtype=TOTALS)
     out["value_hash"] = every["value_hash"][starts]
