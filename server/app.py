@@ -112,7 +112,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         db = create_database(settings.database_url, replica_url=settings.read_database_url,
                              busy_timeout_ms=settings.sqlite_busy_timeout_ms)
         maintenance = Maintenance(db, retention_days=settings.retention_days,
-                                  rollup_retention_days=settings.rollup_retention_days)
+                                  rollup_retention_days=settings.rollup_retention_days,
+                                  dimensions=settings.dimension_build_seconds > 0)
         maintenance.run_in_background()
         maintenance.merge_sketch_parts_every(settings.sketch_merge_seconds)
         maintenance.build_dimensions_every(settings.dimension_build_seconds)

@@ -73,8 +73,8 @@ class Settings:
     # add into their hour's sketch (server/ingest/rollups.py); 0: only `goalpost maintain` does
     sketch_merge_seconds: float = 2.0
     # how often (seconds) each server builds the dimension rollups of the hours that have
-    # passed (server/stats/dimension_rollups.py), so reads find them built; 0: only at start,
-    # daily and by `goalpost maintain`
+    # passed (server/stats/dimension_rollups.py), so reads find them built; 0: servers never
+    # build them, `goalpost maintain` does (e.g. from cron), reads take the events meanwhile
     dimension_build_seconds: float = 60.0
 
     @classmethod

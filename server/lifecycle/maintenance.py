@@ -46,8 +46,12 @@ class Report:
 
 
 class Maintenance:
-    def __init__(self, db: Database, *, retention_days: int = 0, rollup_retention_days: int = 0):
+    def __init__(self, db: Database, *, retention_days: int = 0, rollup_retention_days: int = 0,
+                 dimensions: bool = True):
+        """dimensions: build the dimension rollups in `run` (retention builds those of the hours
+        it is about to take the events of whatever this says)."""
         self._db = db
+        self._dimensions = dimensions
         self._retention_days = retention_days
         self._rollup_retention_days = rollup_retention_days
         self._tasks: set[asyncio.Task] = set()  # runs, which end
@@ -62,7 +66,8 @@ class Maintenance:
             report.sketch_parts_merged = await self.merge_sketch_parts()
             async with self._db.write.begin() as conn:
                 report.days_compacted = await rollups.compact_days(conn, now)
-        report.dimensions = await dimension_rollups.maintain(self._db, now)
+        if self._dimensions:
+            report.dimensions = await dimension_rollups.maintain(self._db, now)
         await forget_old_rows(self._db)
         report.pruned = await retention.apply(
             self._db, now_us=now, days=self._retention_days,

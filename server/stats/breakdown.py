@@ -140,12 +140,24 @@ def counted(goal_id: uuid.UUID | None):
     return and_(MONEY, events.c.is_conversion)
 
 
-async def _rollup_spans(db: Database, conn, site_id: uuid.UUID, r: Range):
-    """(the rows standing for the range's whole covered hours or None, the raw rest)."""
+async def _rollup_spans(conn, site_id: uuid.UUID, r: Range):
+    """(the rows standing for the range's whole covered hours or None, the raw rest: its
+    partial hours, and the hours whose rows are not built yet)."""
     rolled, raw = rollups.split(r.start, r.end, await rollups.coverage(conn, site_id))
     if rolled is None:
         return None, raw
-    return await dimension_rollups.spans(db, conn, site_id, *rolled), raw
+    spans, stale = await dimension_rollups.spans(conn, site_id, *rolled)
+    return spans, _merged_runs(raw + stale)
+
+
+def _merged_runs(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[list[int]] = []
+    for a, b in sorted(runs):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
 
 
 async def breakdown(db: Database, *, site_id: uuid.UUID, by: str, range: Range,
@@ -161,7 +173,7 @@ async def breakdown(db: Database, *, site_id: uuid.UUID, by: str, range: Range,
     async with db.read.connect() as conn:
         spans, raw = None, None
         if not filters:
-            spans, raw = await _rollup_spans(db, conn, site_id, range)
+            spans, raw = await _rollup_spans(conn, site_id, range)
         if spans is not None:
             return await _rolled_breakdown(db, conn, scope, by, column, spans, raw, goal_id,
                                            first)
@@ -328,7 +340,7 @@ async def filtered_kpis(db: Database, *, site_id: uuid.UUID, range: Range,
     async with db.read.connect() as conn:
         spans, raw = None, [(range.start, range.end)]
         if len(filters) == 1 and filters[0].dimension in dimension_rollups.SESSION_COLUMNS:
-            spans, raw = await _rollup_spans(db, conn, site_id, range)
+            spans, raw = await _rollup_spans(conn, site_id, range)
         extra: set[str] = set()
         if raw and spans is not None:
             # the raw parts' events, one row each: visitors, pageviews and money at once

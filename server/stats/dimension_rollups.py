@@ -29,11 +29,12 @@ maintained exactly in the writer's transaction - move. Rows stand for their span
 counters equal the ones they were built from (`current`); erasure also drops the markers of the
 spans it touched.
 
-Who builds them: every server's maintenance (server/lifecycle/maintenance.py `maintain`) builds
-the hours that have passed a minute or so after they pass, then merges each passed day's 24
-hours into one day row per value. A read builds only what is still missing or stale for its
-range (a late event in an old hour, or the hour that has just passed), under the same per-site
-lock, so two builders never do the same work twice.
+Who builds them: every server's maintenance (server/lifecycle/maintenance.py, `maintain` here)
+builds the hours that have passed a minute or so after they pass, then merges each passed day's
+24 hours into one day row per value and each passed week's days into week rows, one builder of
+a site at a time (an advisory lock). A read never builds: an hour whose rows are missing or
+stale (the hour that has just passed, a late event in an old one) is read from its events, so
+a read costs at most that hour's raw events, never a build.
 
 How a breakdown reads them (server/stats/breakdown.py): a month is the current week rows of its
 whole weeks, day rows of its other whole days and hour rows of the rest. Values are ranked by an
@@ -219,11 +220,12 @@ class Spans:
         return or_(*parts) if parts else false()
 
 
-async def spans(db: Database, conn, site_id: uuid.UUID, h0: int, h1: int) -> Spans:
-    """The rows standing for the whole covered hours [h0, h1): the current week rows of its whole
-    weeks, the current day rows of its other whole days, the hour rows of the rest, built first
-    where they are missing or stale (`conn`: a read connection; a build has its own
-    transaction)."""
+async def spans(conn, site_id: uuid.UUID, h0: int, h1: int
+                ) -> tuple[Spans, list[tuple[int, int]]]:
+    """(the rows standing for the whole covered hours [h0, h1), the hours among them to read
+    from the events instead): the current week rows of its whole weeks, the current day rows of
+    its other whole days, the current hour rows of the rest; an hour whose rows are missing or
+    stale (a late event since they were built; maintenance builds it again) is read raw."""
     taken: list[tuple[int, int]] = []  # what longer spans stand for already
     found: dict[int, list[tuple[int, int]]] = {}
     for hours in (WEEK, DAY):
@@ -239,13 +241,17 @@ async def spans(db: Database, conn, site_id: uuid.UUID, h0: int, h1: int) -> Spa
         taken += found[hours]
     hourly = _runs((h for h in range(h0, h1, HOUR_US) if not any(a <= h < b for a, b in taken)),
                    HOUR_US)
+    stale: list[int] = []
     if hourly:
         want = await _wanted(conn, site_id, hourly)
         have = await _built(conn, site_id, HOUR, hourly)
         if want != have:
-            await build(db, site_id, [h for a, b in hourly for h in range(a, b, HOUR_US)])
-            await conn.commit()  # end the read's snapshot (SQLite): what follows sees the build
-    return Spans({**found, HOUR: hourly})
+            stale = [h for a, b in hourly for h in range(a, b, HOUR_US)
+                     if want.get(h) != have.get(h)]
+            gone = set(stale)
+            hourly = _runs((h for a, b in hourly for h in range(a, b, HOUR_US)
+                            if h not in gone), HOUR_US)
+    return Spans({**found, HOUR: hourly}), _runs(stale, HOUR_US)
 
 
 # --------------------------------------------------------------------------- building

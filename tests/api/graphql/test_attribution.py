@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
-from server.clock import DAY_US, from_datetime, hour_of, now_us
+from server.clock import DAY_US, HOUR_US, from_datetime, hour_of, now_us
 from server.db.models import dimension_built, rollup_coverage
 from server.db.models import sessions as sessions_table
 from server.ingest import rollups
@@ -145,16 +145,19 @@ async def seed(admin, db, site, events: Events) -> list[Seeded]:
     return spec
 
 
-async def cover_with_rollups(db, site, since: datetime | None = None) -> None:
+async def cover_with_rollups(db, site, since: datetime | None = None,
+                             dimensions: bool = True) -> None:
     """Backfill the site's hourly rollups (as `rollups.rebuild` does for old data), so reads of
-    whole hours go through them and through the dimension rollups built from them. `since`:
-    they cover the site from then on (else from its first event's hour), as for a site whose
-    first events came earlier."""
+    whole hours go through them, and (`dimensions`) build the dimension rollups as every
+    server's maintenance does. `since`: they cover the site from then on (else from its first
+    event's hour), as for a site whose first events came earlier."""
     async with db.write.begin() as conn:
         await rollups.rebuild(conn, site.id)
         if since is not None:
             await conn.execute(update(rollup_coverage).where(rollup_coverage.c.site_id == site.id)
                                .values(since_hour=from_datetime(since)))
+    if dimensions:
+        await dimension_rollups.maintain(db, now_us(), site_ids=[site.id])
 
 
 async def built_hours(db, site) -> int:
@@ -282,7 +285,7 @@ async def test_breakdown_of_every_dimension(admin, db, site, events, goal, rolle
         rows = (await admin(BREAKDOWN, s=str(site.id), by=dimension, r=RANGE, g=goal_id,
                             n=100))["breakdown"]
         assert rows == expected_rows(spec, dimension, goal), dimension
-    # the seeded hours were built (rollups) or never needed (events)
+    # the seeded hours were built (by the maintenance, not the reads) or not at all
     assert await built_hours(db, site) == (len({(DAY + s.start).hour for s in spec})
                                            if rolled else 0)
 
@@ -335,7 +338,7 @@ async def test_dimension_rollups_follow_new_events(admin, db, site, events):
         assert before == expected_rows(spec, "SOURCE", None, lambda s: DAY + s.start >=
                                        datetime.fromisoformat(r["from"]))
     # a late event (a server-side timestamp) in an hour built already, from a new visitor
-    # coming from Bing: the hour is built again on the next read
+    # coming from Bing: until the maintenance builds the hour again, reads take its events
     late = Seeded("v10", timedelta(hours=1, minutes=40), "https://www.bing.com/", "/late",
                   CHROME_WIN, {"SOURCE": "Bing"})
     await events.send(at=DAY + late.start, visitor="v10", url=f"https://{site.domain}/late",
@@ -350,10 +353,11 @@ async def test_dimension_rollups_follow_new_events(admin, db, site, events):
 async def test_building_the_dimension_rollups_hashes_each_visitor_once(admin, db, site,
                                                                        events, monkeypatch):
     """Hashing visitor ids is most of a build's time (minutes at 10M events when every event's
-    visitor was hashed for each of the nine dimensions): one hash per visitor, same rows."""
+    visitor was hashed for each of the eleven dimensions): one hash per visitor, same rows."""
     spec = await seed(admin, db, site, events)
-    await cover_with_rollups(db, site)
+    await cover_with_rollups(db, site, dimensions=False)
     hashed = count_hashes(monkeypatch)
+    await dimension_rollups.maintain(db, now_us(), site_ids=[site.id])
     rows = (await admin(BREAKDOWN, s=str(site.id), by="DEVICE", r=RANGE))["breakdown"]
     assert rows == expected_rows(spec, "DEVICE", None)
     assert sorted(hashed) == sorted({s.visitor for s in spec})
@@ -370,14 +374,14 @@ async def spans_built(db, site) -> dict[int, int]:
 async def test_maintenance_builds_the_hours_and_merges_the_days(admin, db, site, events):
     """After the maintenance every read finds its rows built (and the whole day merged into
     day rows), and the answers stay those of the events; a late event makes its day stand
-    down: its hours are read again, the moved hour rebuilt, until the day is merged again."""
+    down and its hour be read from the events, until the maintenance builds and merges again."""
     spec = await seed(admin, db, site, events)
-    await cover_with_rollups(db, site, since=DAY)
-    done = await dimension_rollups.maintain(db, now_us())
+    await cover_with_rollups(db, site, since=DAY, dimensions=False)
+    done = await dimension_rollups.maintain(db, now_us(), site_ids=[site.id])
     seeded_hours = len({(DAY + s.start).hour for s in spec})
     assert (done.hours_built, done.days_compacted) == (seeded_hours, 1)
     assert await spans_built(db, site) == {1: seeded_hours, 24: 1}
-    assert await dimension_rollups.maintain(db, now_us()) == dimension_rollups.Maintained()
+    assert await dimension_rollups.maintain(db, now_us(), site_ids=[site.id]) == dimension_rollups.Maintained()
 
     async def check(spec) -> None:
         for dimension in (*DIMENSIONS, "PAGE"):
@@ -405,9 +409,10 @@ async def test_maintenance_builds_the_hours_and_merges_the_days(admin, db, site,
                       url=f"https://{site.domain}/late", user_agent=CHROME_WIN,
                       name="Purchase", revenue={"amount": "4.00", "currency": "USD"})
     await check([*spec, late])
-    assert await spans_built(db, site) == {1: seeded_hours + 1, 24: 1}  # the read built it
-    done = await dimension_rollups.maintain(db, now_us())
-    assert (done.hours_built, done.days_compacted) == (0, 1)
+    assert await spans_built(db, site) == {1: seeded_hours, 24: 1}  # reads build nothing
+    done = await dimension_rollups.maintain(db, now_us(), site_ids=[site.id])
+    assert (done.hours_built, done.days_compacted) == (1, 1)
+    assert await spans_built(db, site) == {1: seeded_hours + 1, 24: 1}
     await check([*spec, late])
 
 
@@ -425,14 +430,15 @@ async def test_whole_weeks_are_read_from_week_rows(admin, db, site, events):
                               url=f"https://{site.domain}/d{day}", user_agent=CHROME_WIN,
                               **({"referrer": referrer} if referrer else {}))
             sent.append((visitor, referrer))
-    await cover_with_rollups(db, site, since=monday)
-    done = await dimension_rollups.maintain(db, now_us())
+    await cover_with_rollups(db, site, since=monday, dimensions=False)
+    done = await dimension_rollups.maintain(db, now_us(), site_ids=[site.id])
     assert (done.days_compacted, done.weeks_compacted) == (7, 1)
     week = {"from": iso(monday), "to": iso(monday + timedelta(days=7))}
     start, end = from_datetime(monday), from_datetime(monday + timedelta(days=7))
     async with db.read.connect() as conn:
-        read = await dimension_rollups.spans(db, conn, site.id, start, end)
+        read, stale = await dimension_rollups.spans(conn, site.id, start, end)
     assert read.runs == {dimension_rollups.WEEK: [(start, end)], dimension_rollups.HOUR: []}
+    assert stale == []
 
     def expected(pairs):
         by_source = defaultdict(set)
@@ -453,17 +459,18 @@ async def test_whole_weeks_are_read_from_week_rows(admin, db, site, events):
                       url=f"https://{site.domain}/late", referrer="https://www.bing.com/",
                       user_agent=CHROME_WIN)
     async with db.read.connect() as conn:
-        read = await dimension_rollups.spans(db, conn, site.id, start, end)
+        read, stale = await dimension_rollups.spans(conn, site.id, start, end)
     thursday = from_datetime(monday + timedelta(days=3))
     assert read.runs == {dimension_rollups.WEEK: [],
                          dimension_rollups.DAY: [(start, thursday),
                                                  (thursday + DAY_US, end)],
-                         dimension_rollups.HOUR: [(thursday, thursday + DAY_US)]}
+                         dimension_rollups.HOUR: [(thursday + HOUR_US, thursday + DAY_US)]}
+    assert stale == [(thursday, thursday + HOUR_US)]  # read from its events meanwhile
     assert await rows() == expected([*sent, ("late", "https://www.bing.com/")])
-    done = await dimension_rollups.maintain(db, now_us())
+    done = await dimension_rollups.maintain(db, now_us(), site_ids=[site.id])
     assert (done.days_compacted, done.weeks_compacted) == (1, 1)
     async with db.read.connect() as conn:
-        read = await dimension_rollups.spans(db, conn, site.id, start, end)
+        read, _ = await dimension_rollups.spans(conn, site.id, start, end)
     assert read.runs[dimension_rollups.WEEK] == [(start, end)]
     assert await rows() == expected([*sent, ("late", "https://www.bing.com/")])
 
@@ -478,7 +485,7 @@ async def test_a_breakdown_merges_the_sketches_of_its_top_values_only(admin, db,
             await events.send(at=DAY + timedelta(hours=1, seconds=v), visitor=f"{path}-{v}",
                               url=f"https://{site.domain}{path}")
     await cover_with_rollups(db, site)
-    await dimension_rollups.maintain(db, now_us())
+    await dimension_rollups.maintain(db, now_us(), site_ids=[site.id])
     merged: list[int] = []
     original = dimension_rollups.sketches
 
@@ -502,7 +509,7 @@ async def test_an_erased_visitor_leaves_the_dimension_rollups(admin, db, site, e
     hour's counters back to what they were, its rows are built again without the visitor."""
     spec = await seed(admin, db, site, events)
     await cover_with_rollups(db, site)
-    await dimension_rollups.maintain(db, now_us())
+    await dimension_rollups.maintain(db, now_us(), site_ids=[site.id])
     erase = ("mutation($s: ID!, $a: String) { eraseVisitor(siteId: $s, anonymousId: $a) "
              "{ events sessions } }")
     assert (await admin(erase, s=str(site.id), a="v1"))["eraseVisitor"] == {

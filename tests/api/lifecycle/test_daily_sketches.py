@@ -23,7 +23,10 @@ from tests.api.graphql.test_reads import GOAL_STATS, KPIS
 async def test_daily_sketches_answer_as_the_hourly_ones(admin, client, site, db):
     await create_goal(admin, site.id, "Buy")
     sender = Events(client, site)
-    today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    # a day is compacted once it ended over an hour ago: between 00:00 and 01:00 UTC yesterday
+    # has not, so "today" is the day of two hours ago
+    today = (datetime.now(timezone.utc) - timedelta(hours=2)).replace(hour=0, minute=0, second=0,
+                                                                      microsecond=0)
     first = today - timedelta(days=3)
     for i in range(30):
         at = first + timedelta(hours=2 * i, minutes=7)
