@@ -170,7 +170,7 @@ async def breakdown(db: Database, *, site_id: uuid.UUID, by: str, range: Range,
         raise InvalidInput(f"first must be between 0 and {MAX_ROWS}", field="first")
     scope = Scope(site_id, range, filters)
     column = dimension_column(by)
-    async with db.read.connect() as conn:
+    async with db.replica.connect() as conn:
         spans, raw = None, None
         if not filters:
             spans, raw = await _rollup_spans(conn, site_id, range)
@@ -225,7 +225,7 @@ async def _raw_part(db: Database, scope: Scope, by: str, column, raw, goal_id) -
         return part
     hashes: dict[str | None, int] = {}
     is_counted = counted(goal_id)
-    async with db.read.connect() as conn:
+    async with db.replica.connect() as conn:
         # one row per value, visitor and currency: the visitor's pageviews, its goal events
         rows = await conn.execute(
             select(column.label("value"), events.c.visitor_id, events.c.revenue_currency,
@@ -337,7 +337,7 @@ async def filtered_kpis(db: Database, *, site_id: uuid.UUID, range: Range,
                                       pageview, _equals(events.c.path, page)))
     visitors = pageviews = conversions = n_sessions = 0
     revenue: list = []
-    async with db.read.connect() as conn:
+    async with db.replica.connect() as conn:
         spans, raw = None, [(range.start, range.end)]
         if len(filters) == 1 and filters[0].dimension in dimension_rollups.SESSION_COLUMNS:
             spans, raw = await _rollup_spans(conn, site_id, range)
@@ -409,7 +409,7 @@ async def filtered_goal_stats(db: Database, *, site_id: uuid.UUID, range: Range,
                .select_from(scope.source())
                .where(*where, events.c.revenue_currency.is_not(None))
                .group_by(events.c.goal_id, events.c.revenue_currency))
-    async with db.read.connect() as conn:
+    async with db.replica.connect() as conn:
         found = {goal: (int(n), int(v)) for goal, n, v in await conn.execute(counts)}
         money: dict[uuid.UUID, list] = {}
         for goal, currency, micros in await conn.execute(revenue):

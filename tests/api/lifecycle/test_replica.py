@@ -13,6 +13,7 @@ import pytest
 
 from server.db.migrate import upgrade
 from tests.api.graphql.conftest import Api, Events, create_goal, hours_ago
+from tests.api.graphql.test_attribution import BREAKDOWN
 from tests.api.graphql.test_reads import KPIS
 from tests.conftest import ADMIN_TOKEN, make_settings, running_app
 from tests.support import databases, replica
@@ -23,6 +24,11 @@ CREATE_SITE = 'mutation { createSite(domain: "replicated.example") { id domain }
 
 def _plain(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+async def visitors_by_source(api, site_id) -> int:
+    rows = (await api(BREAKDOWN, s=site_id, by="SOURCE"))["breakdown"]
+    return sum(row["visitors"] for row in rows)
 
 
 async def _caught_up(primary: asyncpg.Connection, standby: asyncpg.Connection) -> None:
@@ -65,11 +71,13 @@ async def test_analytics_reads_are_served_by_the_replica():
                 await sender.send(at=hours_ago(1), visitor="c")  # stored on the primary
                 assert await primary.fetchval("SELECT count(*) FROM events") == 3
                 assert (await api(KPIS, s=site_id))["kpis"]["pageviews"] == 2  # the replica
+                assert await visitors_by_source(api, site_id) == 2  # the replica too
                 await create_goal(api, site_id, "Fresh")  # a mutation, and a read after it:
                 assert (await api(GOALS, s=site_id))["goals"] == [{"name": "Fresh"}]  # primary
                 await standby.execute("SELECT pg_wal_replay_resume()")
                 await _caught_up(primary, standby)
                 assert (await api(KPIS, s=site_id))["kpis"]["pageviews"] == 3
+                assert await visitors_by_source(api, site_id) == 3
         finally:
             await primary.close()
             await standby.close()
