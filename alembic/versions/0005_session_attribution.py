@@ -27,6 +27,12 @@ def upgrade() -> None:
     op.create_index("ix_events_site_id_occurred_at_money", "events",
                     ["site_id", "occurred_at"], sqlite_where=sa.text(MONEY_EVENTS),
                     postgresql_where=sa.text(MONEY_EVENTS))
+    create_dimension_tables()
+
+
+def create_dimension_tables() -> None:
+    """The hourly dimension tables of this revision (migration 0008 makes them again when it is
+    undone)."""
     op.create_table(
         "dimension_sketches",
         sa.Column("site_id", sa.Uuid(), nullable=False),

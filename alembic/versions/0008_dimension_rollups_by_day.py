@@ -17,6 +17,9 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-30
 """
+import importlib.util
+from pathlib import Path
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -97,40 +100,13 @@ def downgrade() -> None:
     op.drop_table("dimension_totals")
     op.drop_table("dimension_counters")
     op.drop_table("dimension_sketches")
-    op.create_table(
-        "dimension_sketches",
-        sa.Column("site_id", sa.Uuid(), nullable=False),
-        sa.Column("dimension", sa.String(16), nullable=False),
-        sa.Column("hour", sa.BigInteger(), nullable=False),
-        sa.Column("value", sa.String(200), nullable=False),
-        sa.Column("pageviews", sa.BigInteger(), nullable=False),
-        sa.Column("sketch", sa.LargeBinary(), nullable=False),
-        _site("dimension_sketches"),
-        sa.PrimaryKeyConstraint("site_id", "dimension", "hour", "value",
-                                name=op.f("pk_dimension_sketches")),
-    )
-    op.create_table(
-        "dimension_counters",
-        sa.Column("site_id", sa.Uuid(), nullable=False),
-        sa.Column("dimension", sa.String(16), nullable=False),
-        sa.Column("hour", sa.BigInteger(), nullable=False),
-        sa.Column("value", sa.String(200), nullable=False),
-        sa.Column("goal_id", sa.Uuid(), nullable=False),
-        sa.Column("currency", sa.String(3), nullable=False),
-        sa.Column("conversions", sa.BigInteger(), nullable=False),
-        sa.Column("conversion_micros", sa.BigInteger(), nullable=False),
-        sa.Column("revenue_micros", sa.BigInteger(), nullable=False),
-        _site("dimension_counters"),
-        sa.PrimaryKeyConstraint("site_id", "dimension", "hour", "value", "goal_id", "currency",
-                                name=op.f("pk_dimension_counters")),
-    )
-    op.create_table(
-        "dimension_hours",
-        sa.Column("site_id", sa.Uuid(), nullable=False),
-        sa.Column("hour", sa.BigInteger(), nullable=False),
-        sa.Column("events", sa.BigInteger(), nullable=False),
-        sa.Column("pageviews", sa.BigInteger(), nullable=False),
-        sa.Column("conversions", sa.BigInteger(), nullable=False),
-        _site("dimension_hours"),
-        sa.PrimaryKeyConstraint("site_id", "hour", name=op.f("pk_dimension_hours")),
-    )
+    _revision_0005().create_dimension_tables()
+
+
+def _revision_0005():
+    """Migration 0005's module (a file name that starts with a digit: loaded by path)."""
+    path = Path(__file__).with_name("0005_session_attribution.py")
+    spec = importlib.util.spec_from_file_location("goalpost_migration_0005", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
