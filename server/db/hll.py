@@ -85,15 +85,46 @@ def merged(blobs: Iterable[bytes], extra_visitors: Iterable[str] = ()) -> np.nda
     return regs
 
 
+def _sigma(x: float) -> float:
+    if x == 1.0:
+        return math.inf
+    y, z = 1.0, x
+    while True:
+        x *= x
+        before = z
+        z += x * y
+        y += y
+        if z == before:
+            return z
+
+
+def _tau(x: float) -> float:
+    if x == 0.0 or x == 1.0:
+        return 0.0
+    y, z = 1.0, 1.0 - x
+    while True:
+        x = math.sqrt(x)
+        before = z
+        y *= 0.5
+        z -= (1.0 - x) ** 2 * y
+        if z == before:
+            return z / 3.0
+
+
 def estimate(regs: np.ndarray) -> int:
-    zeros = int(np.count_nonzero(regs == 0))
-    if zeros == M:
+    """Distinct visitors from registers, by Ertl's improved estimator ("New cardinality
+    estimation algorithms for HyperLogLog sketches", 2017): from the histogram of register
+    values, without the switch from linear counting to the raw estimate that biases the classic
+    one by about +2.6 % around 2.5 x 16,384 = 41,000 visitors."""
+    q = _LOW_BITS  # register values run from 0 to q + 1
+    counts = np.bincount(regs, minlength=q + 2).tolist()
+    if counts[0] == M:
         return 0
-    alpha = 0.7213 / (1 + 1.079 / M)
-    raw = alpha * M * M / float(np.sum(np.ldexp(1.0, -regs.astype(np.int32))))
-    if raw <= 2.5 * M and zeros:
-        return round(M * math.log(M / zeros))
-    return round(raw)
+    z = M * _tau(1.0 - counts[q + 1] / M)
+    for k in range(q, 0, -1):
+        z = 0.5 * (z + counts[k])
+    z += M * _sigma(counts[0] / M)
+    return round(M * M / (2.0 * math.log(2.0)) / z)
 
 
 def merge_into(blob: bytes | None, visitors: set[str]) -> bytes | None:
