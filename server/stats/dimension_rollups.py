@@ -523,10 +523,15 @@ async def maintain(db: Database, now: int, *, days: int | None = None,
             if day in by_day or _span_total(want, day, day + DAY_US) != day_rows.get(day):
                 done.days_compacted += await compact(db, site_id, DAY, day)
         # the weeks that end in the window (their first days may be older), whole in coverage
-        first_week = span_start(WEEK, since + WEEK_US - 1)
-        for week in range(first_week, passed - WEEK_US + 1, WEEK_US):
-            if week + WEEK_US > h0:
-                done.weeks_compacted += await compact(db, site_id, WEEK, week)
+        first_week = max(span_start(WEEK, since + WEEK_US - 1), span_start(WEEK, h0))
+        weeks = range(first_week, passed - WEEK_US + 1, WEEK_US)
+        if weeks:
+            async with db.write.connect() as conn:
+                sums = await _wanted_spans(conn, site_id, WEEK, weeks[0], weeks[-1] + WEEK_US)
+                marks = await _built(conn, site_id, WEEK, [(weeks[0], weeks[-1] + 1)])
+            for week in weeks:
+                if sums.get(week) != marks.get(week):
+                    done.weeks_compacted += await compact(db, site_id, WEEK, week)
     return done
 
 
