@@ -266,6 +266,8 @@ async def _rolled_breakdown(db: Database, conn, scope: Scope, by: str, column, s
         chunk = max(first, 1) + 10
         likely = sorted(rolled, key=lambda h: -rolled[h])[:chunk] if first else []
         blobs, values = await dimension_rollups.sketches(conn, site_id, by, spans, likely)
+        money = await dimension_rollups.counters(conn, site_id, by, spans, goal_id=goal_id,
+                                                 hashes=likely)
         part = await raw_part
     finally:
         raw_part.cancel()
@@ -297,8 +299,11 @@ async def _rolled_breakdown(db: Database, conn, scope: Scope, by: str, column, s
                                                             part.visitors.get(h, ()))))
         taken += len(batch)
         chunk *= 2
-    money = await dimension_rollups.counters(conn, site_id, by, spans, goal_id=goal_id,
-                                             hashes=list(seen))
+    asked = set(likely)
+    rest = [h for h in seen if h not in asked]
+    if rest:
+        money.add(await dimension_rollups.counters(conn, site_id, by, spans, goal_id=goal_id,
+                                                   hashes=rest))
     for h, value in money.values.items():
         values.setdefault(h, value)
     conversions = {h: part.conversions.get(h, 0) + money.conversions.get(h, 0) for h in seen}

@@ -593,6 +593,15 @@ class Conversions:
     revenue: dict[int, list] = field(default_factory=lambda: defaultdict(list))
     values: dict[int, str | None] = field(default_factory=dict)
 
+    def add(self, other: "Conversions") -> None:
+        """Take in the conversions of other values."""
+        for h, n in other.conversions.items():
+            self.conversions[h] += n
+        for mine, theirs in ((self.converted, other.converted), (self.revenue, other.revenue)):
+            for h, pairs in theirs.items():
+                mine[h] += pairs
+        self.values.update(other.values)
+
 
 async def counters(conn, site_id: uuid.UUID, dimension: str, where: Spans, *,
                    goal_id: uuid.UUID | None = None, hashes: list[int] | None = None

@@ -504,6 +504,31 @@ async def test_a_breakdown_merges_the_sketches_of_its_top_values_only(admin, db,
     assert len(merged) == len(visits)
 
 
+async def test_a_breakdown_past_its_first_candidates_counts_their_conversions(admin, db, site,
+                                                                             events):
+    """One visitor on /loyal every hour ranks first by its bound (its hours' visitors added
+    up) but has one visitor; the pages after it, two visitors and a purchase each, are merged
+    and their conversions read past the first batch of candidates."""
+    await create_goal(admin, site.id, "Purchase")
+    for hour in range(24):
+        await events.send(at=DAY + timedelta(hours=hour), visitor="loyal",
+                          url=f"https://{site.domain}/loyal")
+    for i in range(15):
+        for v in range(2):
+            await events.send(at=DAY + timedelta(hours=3, minutes=i, seconds=v),
+                              visitor=f"p{i}-{v}", url=f"https://{site.domain}/p{i:02}")
+        await events.send(at=DAY + timedelta(hours=3, minutes=i, seconds=30), visitor=f"p{i}-0",
+                          url=f"https://{site.domain}/p{i:02}", name="Purchase",
+                          revenue={"amount": "1.50", "currency": "EUR"})
+    await cover_with_rollups(db, site, since=DAY)
+    rows = (await admin(BREAKDOWN, s=str(site.id), by="PAGE", r=RANGE, n=1))["breakdown"]
+    assert rows == [{"value": "/p00", "visitors": 2, "conversions": 1, "conversionRate": 50.0,
+                     "revenue": [{"amount": "1.50", "currency": "EUR"}]}]
+    rows = (await admin(BREAKDOWN, s=str(site.id), by="PAGE", r=RANGE, n=16))["breakdown"]
+    assert [(r["value"], r["visitors"], r["conversions"]) for r in rows] == [
+        *[(f"/p{i:02}", 2, 1) for i in range(15)], ("/loyal", 1, 0)]
+
+
 async def test_an_erased_visitor_leaves_the_dimension_rollups(admin, db, site, events):
     """Erasure drops the built marks of the hours it touched: even when new events bring an
     hour's counters back to what they were, its rows are built again without the visitor."""
