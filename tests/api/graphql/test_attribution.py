@@ -506,13 +506,14 @@ async def test_a_breakdown_merges_the_sketches_of_its_top_values_only(admin, db,
 
 async def test_a_breakdown_past_its_first_candidates_counts_their_conversions(admin, db, site,
                                                                              events):
-    """One visitor on /loyal every hour ranks first by its bound (its hours' visitors added
-    up) but has one visitor; the pages after it, two visitors and a purchase each, are merged
-    and their conversions read past the first batch of candidates."""
+    """Twelve pages seen by one visitor in three hours rank first by their bound (their hours'
+    visitors added up: 3) and fill the first batch of candidates (n + 10); the pages after them,
+    two visitors and a purchase each, are merged and their conversions read past that batch."""
     await create_goal(admin, site.id, "Purchase")
-    for hour in range(24):
-        await events.send(at=DAY + timedelta(hours=hour), visitor="loyal",
-                          url=f"https://{site.domain}/loyal")
+    for k in range(12):
+        for hour in range(3):
+            await events.send(at=DAY + timedelta(hours=hour, minutes=k), visitor=f"loyal{k}",
+                              url=f"https://{site.domain}/loyal{k:02}")
     for i in range(15):
         for v in range(2):
             await events.send(at=DAY + timedelta(hours=3, minutes=i, seconds=v),
@@ -524,9 +525,9 @@ async def test_a_breakdown_past_its_first_candidates_counts_their_conversions(ad
     rows = (await admin(BREAKDOWN, s=str(site.id), by="PAGE", r=RANGE, n=1))["breakdown"]
     assert rows == [{"value": "/p00", "visitors": 2, "conversions": 1, "conversionRate": 50.0,
                      "revenue": [{"amount": "1.50", "currency": "EUR"}]}]
-    rows = (await admin(BREAKDOWN, s=str(site.id), by="PAGE", r=RANGE, n=16))["breakdown"]
+    rows = (await admin(BREAKDOWN, s=str(site.id), by="PAGE", r=RANGE, n=27))["breakdown"]
     assert [(r["value"], r["visitors"], r["conversions"]) for r in rows] == [
-        *[(f"/p{i:02}", 2, 1) for i in range(15)], ("/loyal", 1, 0)]
+        *[(f"/p{i:02}", 2, 1) for i in range(15)], *[(f"/loyal{k:02}", 1, 0) for k in range(12)]]
 
 
 async def test_an_erased_visitor_leaves_the_dimension_rollups(admin, db, site, events):
