@@ -39,11 +39,13 @@ def asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-# The writer's statements join a batch's rows to big tables (visitors, sessions) by key, and
+# The writer's statements touch a batch's rows in big tables (visitors, sessions) by key, and
 # json_to_recordset is estimated at 100 rows whatever it holds: planned freely, a hash join over
 # every row of the table looks cheaper than that many index probes (measured: PostgreSQL's CPU
-# per event doubled as sessions grew). A batch is always better served by its keys.
-_PLANNER = {"enable_hashjoin": "off", "enable_mergejoin": "off"}
+# per event doubled as sessions grew); and a table planned while its statistics say it is
+# nearly empty (a new database, before autovacuum analyzes it) is read whole for each row
+# (seen: 5 ms of a batch's write). A batch is always better served by its keys.
+_PLANNER = {"enable_hashjoin": "off", "enable_mergejoin": "off", "enable_seqscan": "off"}
 
 
 async def _connect(dsn: str) -> asyncpg.Connection:
