@@ -27,7 +27,9 @@ from server.ingest.event import Event
 from server.ingest.forms import form_facts
 from server.ingest.goal_cache import GoalCache
 from server.ingest.facts import MAX_HOST, click_facts, path_of
-from server.ingest.parse import parse_json, parse_timestamp, put_fields
+from server.ingest.parse import (
+    may_hold_unstorable_text, parse_json, parse_timestamp, put_fields, refuse_unstorable_text,
+)
 from server.ingest.ratelimit import RateLimiter
 from server.ingest.visitors import SaltStore, visitor_hash
 from server.ingest.writer import Stored, Writer
@@ -91,12 +93,14 @@ def limit_rate(ctx: Context, event: Event) -> Event:
 
 def parse(ctx: Context, event: Event) -> Event:
     event.raw = parse_json(event.body)
+    if may_hold_unstorable_text(event.body):
+        refuse_unstorable_text(event.raw)
     event.body = b""
     return event
 
 
 def validate(ctx: Context, event: Event) -> Event:
-    return put_fields(event, event.raw, max_props_bytes=ctx.max_props_bytes)
+    return put_fields(event, event.raw, max_props_bytes=ctx.max_props_bytes, text_checked=True)
 
 
 async def put_site(ctx: Context, event: Event) -> Event:
