@@ -26,6 +26,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from server.db import models
+from server.ids import new_id
 from server.ingest import rollups
 from server.ingest.storage import WriteConflict
 from server.live.feed import CHANNEL, notifications
@@ -121,14 +122,13 @@ class _PgTx:
     async def read_visitors(self, rows):
         """Reads only: the write checks the versions read here."""
         result = await self.conn.fetch(_READ_VISITORS.sql, *_READ_VISITORS.args(visitors=rows))
-        placeholder = {(r.site_id, r.visitor_id): r for r in rows}
         state = {}
         for r in result:
             key = (r["site_id"], r["visitor_id"])
             self._versions[key] = r["version"]
             self._goals_versions[r["site_id"]] = r["goals_version"]
             if r["version"] is None:  # new: it gets a row when the batch is written
-                state[key] = VisitorState(placeholder[key].session_id, NO_SESSION, None)
+                state[key] = VisitorState(new_id(), NO_SESSION, None)
             else:
                 state[key] = VisitorState(r["session_id"], r["last_seen_at"],
                                           r["session_started_at"])

@@ -283,7 +283,7 @@ class Writer:
         keys.update((e.site_id, e.previous_visitor_id) for e in batch if e.previous_visitor_id)
         keys = sorted(keys, key=lambda k: (k[0].bytes, k[1]))
         state, versions = await tx.read_visitors(
-            [VisitorMove(s, v, new_id(), NO_SESSION, None) for s, v in keys])
+            [VisitorMove(s, v, None, NO_SESSION, None) for s, v in keys])
         gone = [e for e in batch if e.site_id not in versions]
         if gone:  # deleted since the request found it (deleteSite)
             batch = [e for e in batch if e.site_id in versions]
