@@ -12,6 +12,7 @@ from server.db.engine import Database
 from server.db.models import event_keys, goals, sessions, sites, visitors
 from server.db.models import events as events_table
 from server.db.upsert import insert_ignore, insert_or_touch
+from server.ids import new_id
 from server.ingest import rollups
 from server.ingest.rows import VisitorState
 from server.ingest.storage import BatchTx
@@ -59,7 +60,8 @@ class _SqlTx:
             insert_or_touch(self.conn, visitors, ["site_id", "visitor_id"], "last_seen_at")
             .returning(visitors.c.site_id, visitors.c.visitor_id, visitors.c.session_id,
                        visitors.c.last_seen_at, visitors.c.session_started_at),
-            [{"site_id": r.site_id, "visitor_id": r.visitor_id, "session_id": r.session_id,
+            [{"site_id": r.site_id, "visitor_id": r.visitor_id,
+              "session_id": r.session_id or new_id(),
               "last_seen_at": r.last_seen_at} for r in rows])
         state = {(r.site_id, r.visitor_id):
                  VisitorState(r.session_id, r.last_seen_at, r.session_started_at)

@@ -9,9 +9,8 @@ process got there first), the statement raises GP409 and writes nothing, and the
 computes the batch again from fresh reads (storage.WriteConflict). Locks are taken only inside
 that one statement, so no lock is held while Python runs or while a round trip is under way.
 
-Every statement is prepared over array parameters (unnest), one array per column of the named
-rows of rows.py, typed from the tables (rows.ArrayStatement); the wide rows (events, new
-sessions) as one json parameter each (rows.JsonRows). The writer owns its connections,
+Every statement is prepared over json parameters, one per group of the named rows of rows.py,
+read back by json_to_recordset typed from the tables (rows.RowsStatement). The writer owns its connections,
 one per concurrent batch, and opens a new one after a failure. (SQLite: batch_store.py; which
 one runs: storage.py.)"""
 
@@ -27,17 +26,31 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from server.db import models
+from server.ids import new_id
 from server.ingest import rollups
 from server.ingest.storage import WriteConflict
 from server.live.feed import CHANNEL, notifications
 from server.ingest.rows import (
-    ArrayStatement, CounterRow, CoverageRow, EventKeyRow, EventRow, JsonRows, SessionGrowth,
-    SessionRow, NO_SESSION, SketchRow, VisitorMove, VisitorState, typed,
+    CounterRow, CoverageRow, EventKeyRow, EventRow, RowsStatement, SessionGrowth, SessionRow,
+    NO_SESSION, SketchRow, VisitorMove, VisitorState, typed,
 )
 
 
 def asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+# The writer's statements touch a batch's rows in big tables (visitors, sessions) by key, and
+# json_to_recordset is estimated at 100 rows whatever it holds: planned freely, a hash join over
+# every row of the table looks cheaper than that many index probes (measured: PostgreSQL's CPU
+# per event doubled as sessions grew); and a table planned while its statistics say it is
+# nearly empty (a new database, before autovacuum analyzes it) is read whole for each row
+# (seen: 5 ms of a batch's write). A batch is always better served by its keys.
+_PLANNER = {"enable_hashjoin": "off", "enable_mergejoin": "off", "enable_seqscan": "off"}
+
+
+async def _connect(dsn: str) -> asyncpg.Connection:
+    return await asyncpg.connect(dsn, timeout=5, command_timeout=30, server_settings=_PLANNER)
 
 
 class PgBatchStore:
@@ -53,7 +66,7 @@ class PgBatchStore:
         conn = await self._idle.get()
         try:
             if conn is None or conn.is_closed():
-                conn = await asyncpg.connect(self._dsn, timeout=5, command_timeout=30)
+                conn = await _connect(self._dsn)
             yield _PgTx(conn)
         except WriteConflict:
             raise  # the statement wrote nothing; the connection is fine
@@ -75,7 +88,7 @@ class PgBatchStore:
         try:
             for i, conn in enumerate(opened):
                 if conn is None:
-                    opened[i] = await asyncpg.connect(self._dsn, timeout=5, command_timeout=30)
+                    opened[i] = await _connect(self._dsn)
         finally:
             for conn in opened:
                 self._idle.put_nowait(conn)
@@ -109,14 +122,13 @@ class _PgTx:
     async def read_visitors(self, rows):
         """Reads only: the write checks the versions read here."""
         result = await self.conn.fetch(_READ_VISITORS.sql, *_READ_VISITORS.args(visitors=rows))
-        placeholder = {(r.site_id, r.visitor_id): r for r in rows}
         state = {}
         for r in result:
             key = (r["site_id"], r["visitor_id"])
             self._versions[key] = r["version"]
             self._goals_versions[r["site_id"]] = r["goals_version"]
             if r["version"] is None:  # new: it gets a row when the batch is written
-                state[key] = VisitorState(placeholder[key].session_id, NO_SESSION, None)
+                state[key] = VisitorState(new_id(), NO_SESSION, None)
             else:
                 state[key] = VisitorState(r["session_id"], r["last_seen_at"],
                                           r["session_started_at"])
@@ -172,19 +184,19 @@ Expected = namedtuple("Expected", ("keys", "arrived", "moved", "goals", "grown")
 _COUNT = [(field, "integer") for field in Expected._fields]
 
 
-_STORED_KEYS = ArrayStatement("""
+_STORED_KEYS = RowsStatement("""
 SELECT k.site_id, k.event_key, g.name FROM event_keys k
-JOIN unnest({keys}) AS u(site_id, event_key) USING (site_id, event_key)
+JOIN {keys} AS u USING (site_id, event_key)
 LEFT JOIN events e ON e.site_id = k.site_id AND e.id = k.event_id
 LEFT JOIN goals g ON g.site_id = e.site_id AND g.id = e.goal_id
 """, keys=typed(models.event_keys, EventKeyRow)[:2])
 
 # Each visitor with its row's version (xmin; NULL: no row yet) and its site's goals_version,
 # in one round trip. Visitors of a site that no longer exists are left out.
-_READ_VISITORS = ArrayStatement("""
+_READ_VISITORS = RowsStatement("""
 SELECT u.site_id, u.visitor_id, v.session_id, v.last_seen_at, v.session_started_at,
        v.xmin::text::bigint AS version, s.goals_version
-FROM unnest({visitors}) AS u(site_id, visitor_id)
+FROM {visitors} AS u
 JOIN sites s ON s.id = u.site_id
 LEFT JOIN visitors v ON v.site_id = u.site_id AND v.visitor_id = u.visitor_id
 """, visitors=typed(models.visitors, VisitorMove)[:2])
@@ -198,54 +210,54 @@ LEFT JOIN visitors v ON v.site_id = u.site_id AND v.visitor_id = u.visitor_id
 # No row is touched twice, which one statement requires. The counters come last: PostgreSQL
 # runs the CTEs that the final SELECT does not read in the order written, so the hot rows of a
 # busy site (its hour's counters) are locked for the shortest time before the commit.
-_WRITE = ArrayStatement("""
+_WRITE = RowsStatement("""
 WITH keys AS (
   INSERT INTO event_keys (site_id, event_key, event_id, created_at)
-  SELECT * FROM unnest({keys})
+  SELECT * FROM {keys} AS u
   ON CONFLICT DO NOTHING RETURNING 1
 ), arrived AS (
   INSERT INTO visitors ({move_fields})
-  SELECT * FROM unnest({arrived})
+  SELECT * FROM {arrived} AS u
   ON CONFLICT DO NOTHING RETURNING 1
 ), moved AS (
   UPDATE visitors v SET session_id = u.session_id, last_seen_at = u.last_seen_at,
     session_started_at = u.session_started_at
-  FROM unnest({moved}) AS u({versioned_fields})
+  FROM {moved} AS u
   WHERE v.site_id = u.site_id AND v.visitor_id = u.visitor_id
     AND v.xmin::text::bigint = u.version
   RETURNING 1
 ), goals AS (
-  SELECT 1 FROM sites s JOIN unnest({goals}) AS u(id, goals_version)
+  SELECT 1 FROM sites s JOIN {goals} AS u
     ON s.id = u.id AND s.goals_version = u.goals_version
 ), new_sessions AS (
   INSERT INTO sessions ({session_columns})
-  SELECT {session_columns} FROM json_populate_recordset(NULL::sessions, {new_sessions})
+  SELECT * FROM {new_sessions} AS u
 ), grown AS (
   UPDATE sessions s SET started_at = LEAST(s.started_at, u.first_seen),
     last_seen_at = GREATEST(s.last_seen_at, u.last_seen),
     has_converted = s.has_converted OR u.converted,
     events = s.events + u.events, pageviews = s.pageviews + u.pageviews
-  FROM unnest({grown}) AS u({grown_fields})
+  FROM {grown} AS u
   WHERE s.site_id = u.site_id AND s.id = u.id
   RETURNING 1
 ), stored AS (
   INSERT INTO events ({event_columns})
-  SELECT {event_columns} FROM json_populate_recordset(NULL::events, {events})
+  SELECT * FROM {events} AS u
 ), sketches AS (
   INSERT INTO visitor_sketches (site_id, hour, goal_id, part, sketch)
   SELECT u.site_id, u.hour, u.goal_id, nextval('visitor_sketch_parts'), u.sketch
-  FROM unnest({sketches}) AS u({sketch_fields})
+  FROM {sketches} AS u
 ), coverage AS (
   INSERT INTO rollup_coverage (site_id, since_hour)
-  SELECT * FROM unnest({coverage})
+  SELECT * FROM {coverage} AS u
   ON CONFLICT (site_id) DO NOTHING
 ), notified AS (
-  SELECT pg_notify('{channel}', n.payload) FROM unnest({notices}) AS n(site_id, payload)
+  SELECT pg_notify('{channel}', n.payload) FROM {notices} AS n
   WHERE EXISTS (SELECT FROM live_subscriptions l WHERE l.site_id = n.site_id
                 AND l.expires_at > (extract(epoch from clock_timestamp()) * 1000000)::bigint)
 ), counters AS (
   INSERT INTO rollup_hourly ({counter_columns})
-  SELECT * FROM unnest({counters})
+  SELECT * FROM {counters} AS u
   ON CONFLICT (site_id, hour, goal_id, currency) DO UPDATE SET
     events = rollup_hourly.events + excluded.events,
     pageviews = rollup_hourly.pageviews + excluded.pageviews,
@@ -256,23 +268,19 @@ SELECT goalpost_unchanged(
   (SELECT count(*) FROM keys) = e.keys AND (SELECT count(*) FROM arrived) = e.arrived
   AND (SELECT count(*) FROM moved) = e.moved AND (SELECT count(*) FROM goals) = e.goals
   AND (SELECT count(*) FROM grown) = e.grown), (SELECT count(*) FROM notified)
-FROM unnest({expected}) AS e({expected_fields})
+FROM {expected} AS e
 """.replace("{session_columns}", ", ".join(SessionRow._fields))
-   .replace("{grown_fields}", ", ".join(SessionGrowth._fields))
    .replace("{move_fields}", ", ".join(VisitorMove._fields))
-   .replace("{versioned_fields}", ", ".join(VersionedMove._fields))
    .replace("{event_columns}", ", ".join(EventRow._fields))
    .replace("{counter_columns}", ", ".join(CounterRow._fields))
-   .replace("{sketch_fields}", ", ".join(SketchRow._fields))
-   .replace("{expected_fields}", ", ".join(Expected._fields))
    .replace("{channel}", CHANNEL),
     keys=typed(models.event_keys, EventKeyRow),
     arrived=typed(models.visitors, VisitorMove),
     moved=typed(models.visitors, VisitorMove) + [("version", "bigint")],
     goals=typed(models.sites, SiteGoals),
-    new_sessions=JsonRows(SessionRow),
+    new_sessions=typed(models.sessions, SessionRow),
     grown=typed(models.sessions, SessionGrowth),
-    events=JsonRows(EventRow),
+    events=typed(models.events, EventRow),
     counters=typed(models.rollup_hourly, CounterRow),
     sketches=typed(models.visitor_sketches, SketchRow),
     coverage=typed(models.rollup_coverage, CoverageRow),

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.goals.model import EventFacts, Goal
-from server.ingest.attribution import Attribution
 
 
 @dataclass(slots=True)
@@ -24,6 +23,7 @@ class Event:
     raw: dict[str, Any] = field(default_factory=dict)
     # who
     site_id: uuid.UUID | None = None
+    site_domain: str | None = None  # canonical (sites.service.canonical_domain)
     trusted: bool = False  # sent with this site's API key
     ip: str = ""
     user_agent: str = ""
@@ -51,8 +51,6 @@ class Event:
     form_id: str | None = None
     form_plugin: str | None = None
     form_page_url: str | None = None
-    # what a session starting with this event records (server/ingest/attribution.py)
-    attribution: Attribution | None = None
     # storage
     id: uuid.UUID | None = None
     session_id: uuid.UUID | None = None

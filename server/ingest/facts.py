@@ -26,6 +26,19 @@ def path_of(url: str | None) -> str | None:
         raise InvalidInput("url must be a string", field="url")
     if url == "":
         return None
+    if url.isascii() and url.isprintable():
+        # nothing urlsplit would strip, remove or check: the common URL read in one match
+        plain = _PLAIN_URL.match(url)
+        if plain is not None:
+            return plain.group(1) or "/"
+    return _path_by_urlsplit(url)
+
+
+# http(s)://host, the host without brackets, and the path up to the query or fragment
+_PLAIN_URL = re.compile(r"https?://[^/?#\[\]]*(?=[/?#]|$)([^?#]*)")
+
+
+def _path_by_urlsplit(url: str) -> str:
     try:
         path = urlsplit(url).path
     except ValueError:  # e.g. an unbalanced "[" in the host: cut by hand

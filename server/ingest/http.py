@@ -20,6 +20,8 @@ from server.ingest.pipeline import Context, ingest
 log = logging.getLogger("goalpost.ingest")
 
 PATH = "/api/event"
+# the answer to most events, made once
+_COUNTED = orjson.dumps({"accepted": True, "counted": True, "goal": None})
 _JSON = (b"content-type", b"application/json")
 _PREFLIGHT = [
     (b"access-control-allow-methods", b"POST, OPTIONS"),
@@ -88,6 +90,8 @@ class EventIngress:
         except Exception:
             log.exception("ingesting an event failed")
             return await _answer(send, 500, _error("internal", "internal error"), headers)
+        if stored.goal_name is None and stored.counted:
+            return await _answer_bytes(send, 202, _COUNTED, headers)
         await _answer(send, 202, {"accepted": True, "counted": stored.counted,
                                   "goal": stored.goal_name}, headers)
 
@@ -97,7 +101,10 @@ def _error(code: str, message: str) -> dict:
 
 
 async def _answer(send, status: int, body: dict | None, headers: list) -> None:
-    data = b"" if body is None else orjson.dumps(body)
+    await _answer_bytes(send, status, b"" if body is None else orjson.dumps(body), headers)
+
+
+async def _answer_bytes(send, status: int, data: bytes, headers: list) -> None:
     # a length rather than chunked encoding: a smaller answer that any client reads simply
     await send({"type": "http.response.start", "status": status,
                 "headers": headers + [(b"content-length", str(len(data)).encode())]})

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import orjson
 import simplejson
 
 from server.clock import US, from_datetime, now_us
@@ -53,6 +54,15 @@ _decoder = json.JSONDecoder(parse_float=_json_decimal, parse_int=_json_int,
 
 
 def parse_json(body: bytes) -> dict[str, Any]:
+    # orjson first: a fifth of the standard decoder's time. What it reads as a float (a
+    # fraction, an exponent, an integer beyond 64 bits) must be a Decimal, and what it refuses
+    # the standard decoder refuses too and says why: both go the exact way below.
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        data = None
+    if data.__class__ is dict and not _holds_float(data):
+        return data
     try:
         data = _decoder.decode(body.decode("utf-8-sig" if body[:3] == b"\xef\xbb\xbf" else "utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
@@ -63,6 +73,26 @@ def parse_json(body: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object", field="body", code="malformed_json")
     return data
+
+
+def _holds_float(data: dict[str, Any]) -> bool:
+    stack: list = [data]
+    while stack:
+        value = stack.pop()
+        for item in value.values() if value.__class__ is dict else value:
+            kind = item.__class__
+            if kind is float:
+                return True
+            if kind is dict or kind is list:
+                stack.append(item)
+    return False
+
+
+def may_hold_unstorable_text(body: bytes) -> bool:
+    """Whether a JSON body's strings may hold what no column can: only a \\u escape can make
+    one (the decoders refuse raw control characters in strings, and UTF-8 has no lone
+    surrogates), so a body without one needs no walk through its strings."""
+    return b"\\u" in body
 
 
 def refuse_unstorable_text(data: dict[str, Any]) -> None:
@@ -113,9 +143,12 @@ def _id(value: Any, field: str) -> str | None:
     return value
 
 
-def put_fields(event: Event, data: dict[str, Any], *, max_props_bytes: int) -> Event:
-    """Type-check every field and copy it onto the event; nothing typed is kept unchecked."""
-    refuse_unstorable_text(data)
+def put_fields(event: Event, data: dict[str, Any], *, max_props_bytes: int,
+               text_checked: bool = False) -> Event:
+    """Type-check every field and copy it onto the event; nothing typed is kept unchecked.
+    text_checked: the caller has refused unstorable text already (refuse_unstorable_text)."""
+    if not text_checked:
+        refuse_unstorable_text(data)
     event.raw = data
     name = data.get("name")
     if name is not None:

@@ -9,6 +9,7 @@ the event itself is written.
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from dataclasses import dataclass
@@ -21,13 +22,14 @@ from server.db.engine import Database
 from server.errors import InvalidInput, NotFound, RateLimited, Unauthorized
 from server.goals.matching import render_prop_value
 from server.goals.model import EventFacts
-from server.ingest.attribution import attribution_of
 from server.ingest.bots import MAX_USER_AGENT, is_bot
 from server.ingest.event import Event
 from server.ingest.forms import form_facts
 from server.ingest.goal_cache import GoalCache
 from server.ingest.facts import MAX_HOST, click_facts, path_of
-from server.ingest.parse import parse_json, parse_timestamp, put_fields
+from server.ingest.parse import (
+    may_hold_unstorable_text, parse_json, parse_timestamp, put_fields, refuse_unstorable_text,
+)
 from server.ingest.ratelimit import RateLimiter
 from server.ingest.visitors import SaltStore, visitor_hash
 from server.ingest.writer import Stored, Writer
@@ -50,7 +52,7 @@ class SiteLookup:
         self._ids: dict[str, tuple[uuid.UUID, float]] = {}
 
     async def find(self, domain: str) -> uuid.UUID | None:
-        domain = canonical_domain(domain)
+        """domain: canonical."""
         if len(domain) > MAX_HOST:
             return None  # no site has such a domain
         found = self._ids.get(domain)
@@ -91,19 +93,22 @@ def limit_rate(ctx: Context, event: Event) -> Event:
 
 def parse(ctx: Context, event: Event) -> Event:
     event.raw = parse_json(event.body)
+    if may_hold_unstorable_text(event.body):
+        refuse_unstorable_text(event.raw)
     event.body = b""
     return event
 
 
 def validate(ctx: Context, event: Event) -> Event:
-    return put_fields(event, event.raw, max_props_bytes=ctx.max_props_bytes)
+    return put_fields(event, event.raw, max_props_bytes=ctx.max_props_bytes, text_checked=True)
 
 
 async def put_site(ctx: Context, event: Event) -> Event:
     domain = event.raw.get("site")
     if not isinstance(domain, str) or not domain.strip():
         raise InvalidInput("site must be the site's domain", field="site")
-    event.site_id = await ctx.sites.find(domain)
+    event.site_domain = _canonical_domain(domain)
+    event.site_id = await ctx.sites.find(event.site_domain)
     if event.site_id is None:
         raise NotFound(f"unknown site {domain!r}", field="site", code="unknown_site")
     return event
@@ -178,14 +183,6 @@ def put_facts(ctx: Context, event: Event) -> Event:
     return event
 
 
-def put_attribution(ctx: Context, event: Event) -> Event:
-    # what the session records if this event starts one (the writer decides)
-    event.attribution = attribution_of(url=event.url, referrer=event.referrer,
-                                       site_domain=canonical_domain(event.raw["site"]),
-                                       user_agent=event.user_agent)
-    return event
-
-
 async def put_visitor(ctx: Context, event: Event) -> Event:
     if event.anonymous_id is not None:
         event.visitor_id = event.anonymous_id
@@ -211,7 +208,7 @@ async def match_goal(ctx: Context, event: Event) -> Event:
 
 STEPS: tuple[Step, ...] = (
     limit_rate, parse, validate, put_site, authenticate, put_client, drop_bot, put_facts,
-    put_attribution, put_visitor, match_goal,
+    put_visitor, match_goal,
 )
 
 
@@ -226,6 +223,18 @@ async def ingest(ctx: Context, event: Event) -> Stored:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=4096)
+def _cached_canonical_domain(domain: str) -> str:
+    return canonical_domain(domain)
+
+
+def _canonical_domain(domain: str) -> str:
+    # a site's few spellings come with every event; an unbounded one is not kept
+    if len(domain) > 2 * MAX_HOST:
+        return canonical_domain(domain)
+    return _cached_canonical_domain(domain)
+
 
 def _check_rate(ctx: Context, event: Event) -> None:
     wait = ctx.limiter.check(event.request.client_ip)

@@ -1,8 +1,8 @@
 """The write path's rows: one named format per thing the writer stores, owned here, with column
 names and types taken from the tables of server/db/models.py. The writer builds them, the
 rollup maintenance (rollups.py) derives its rows from them, and the two stores write them by
-name: SQLAlchemy as dicts (`row._asdict()`), asyncpg as one array per column
-(`ArrayStatement`), the arrays typed from the same tables.
+name: SQLAlchemy as dicts (`row._asdict()`), asyncpg as one json parameter per group of rows
+(`RowsStatement`), typed in the statement from the same tables.
 
 An event's goal is read here once: `goal_id` and `is_conversion` are what every later step
 (sessions, rollups, the INSERT) uses.
@@ -101,43 +101,34 @@ def typed(table: Table, row_type) -> list[tuple[str, str]]:
              .lower()) for f in row_type._fields]
 
 
-class JsonRows:
-    """A group of rows passed to an ArrayStatement as ONE json parameter (a list of objects,
-    by column name) rather than an array per column: for wide rows (events, sessions) far
-    less work for the driver, which checks every element of an array parameter; PostgreSQL
-    reads them back with json_populate_recordset(NULL::<table>, …), typed by the table."""
-
-    def __init__(self, row_type):
-        self.fields = row_type._fields
+def _json_default(value):
+    # ids read back through asyncpg are its own UUID type; bytes only ever go to bytea columns,
+    # whose text input is \x and hex digits
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()
+    return str(value)
 
 
-class ArrayStatement:
-    """One SQL statement over array parameters, one per field of each named group of rows:
-    `{group}` in the template becomes "$n::type[], …" in field order, and `args` lays the rows
-    out column by column in that same order, by field name. A JsonRows group is one "$n::json"
-    parameter instead, its rows as objects by field name."""
+class RowsStatement:
+    """One SQL statement over named groups of rows, each group ONE json parameter: a list of
+    objects by field name, read back by json_to_recordset with the fields' types. `{group}` in
+    the template becomes a subquery of those rows (give it an alias), typed by the (field,
+    type) list passed for the group.
 
-    def __init__(self, template: str, **groups: list[tuple[str, str]] | JsonRows):
-        number, parts = 1, {}
-        self._order: list[tuple[str, list[str] | None]] = []
-        for group, fields in groups.items():
-            if isinstance(fields, JsonRows):
-                parts[group] = f"${number}::json"
-                number += 1
-                self._order.append((group, None))
-                continue
-            parts[group] = ", ".join(f"${number + i}::{t}[]" for i, (_, t) in enumerate(fields))
-            number += len(fields)
-            self._order.append((group, [f for f, _ in fields]))
+    Not an array per column: asyncpg checks every element of an array parameter against
+    several abstract classes, which made the parameters cost more Python time than the
+    statement's whole batch of events took to build (bench/ingest.py); a json text is one
+    string to send."""
+
+    def __init__(self, template: str, **groups: list[tuple[str, str]]):
+        parts = {}
+        self._groups: list[str] = []
+        for number, (group, fields) in enumerate(groups.items(), start=1):
+            columns = ", ".join(f"{f} {t}" for f, t in fields)
+            parts[group] = f"(SELECT * FROM json_to_recordset(${number}::json) AS r({columns}))"
+            self._groups.append(group)
         self.sql = template.format(**parts)
 
-    def args(self, **rows: Iterable[tuple]) -> list:
-        out: list = []
-        for group, fields in self._order:
-            group_rows = list(rows[group])
-            if fields is None:
-                # default=str: ids read back through asyncpg are its own UUID type
-                out.append(orjson.dumps([r._asdict() for r in group_rows], default=str).decode())
-            else:
-                out += [[getattr(r, f) for r in group_rows] for f in fields]
-        return out
+    def args(self, **rows: Iterable[tuple]) -> list[str]:
+        return [orjson.dumps([r._asdict() for r in rows[group]], default=_json_default).decode()
+                for group in self._groups]

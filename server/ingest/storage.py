@@ -33,10 +33,11 @@ class BatchTx(Protocol):
 
     async def read_visitors(self, rows: list[VisitorMove]
                             ) -> tuple[dict[VisitorKey, VisitorState], dict[uuid.UUID, int]]:
-        """rows (placeholders for new visitors) sorted by key. Returns the visitors' state, and
-        the goals_version of their sites (a site missing from it no longer exists). SQLite:
-        each row is created if missing and locked until commit; PostgreSQL: read, and `write`
-        raises WriteConflict if any of it changed before the write."""
+        """rows sorted by key, each a new visitor's placeholder (session_id None: the store
+        makes one up for a visitor it finds new, and its first event replaces it). Returns the
+        visitors' state, and the goals_version of their sites (a site missing from it no longer
+        exists). SQLite: each row is created if missing and locked until commit; PostgreSQL:
+        read, and `write` raises WriteConflict if any of it changed before the write."""
 
     async def find_session(self, site_id: uuid.UUID, visitor_id: str, since: int, until: int
                            ) -> tuple[uuid.UUID, int, int] | None:

@@ -39,7 +39,7 @@ from server.clock import now_us
 from server.db.models import SESSION_ATTRIBUTION
 from server.errors import ApiError, NotFound, Unavailable
 from server.ids import new_id
-from server.ingest.attribution import Attribution
+from server.ingest.attribution import attribution_of
 from server.ingest.event import Event
 from server.ingest.goal_cache import GoalCache
 from server.ingest.rows import (
@@ -91,9 +91,7 @@ class _SessionChange:
     is_new: bool
     started_at: int
     last_seen_at: int
-    entry_path: str | None = None
-    referrer: str | None = None
-    attribution: Attribution | None = None  # a new session's, from its first event
+    first: Event | None = None  # a new session's first event: its attribution is recorded
     has_converted: bool = False
     events: int = 0
     pageviews: int = 0
@@ -285,7 +283,7 @@ class Writer:
         keys.update((e.site_id, e.previous_visitor_id) for e in batch if e.previous_visitor_id)
         keys = sorted(keys, key=lambda k: (k[0].bytes, k[1]))
         state, versions = await tx.read_visitors(
-            [VisitorMove(s, v, new_id(), NO_SESSION, None) for s, v in keys])
+            [VisitorMove(s, v, None, NO_SESSION, None) for s, v in keys])
         gone = [e for e in batch if e.site_id not in versions]
         if gone:  # deleted since the request found it (deleteSite)
             batch = [e for e in batch if e.site_id in versions]
@@ -309,8 +307,7 @@ class Writer:
                 current.session_started_at = at
                 changes[current.session_id] = _SessionChange(
                     event.site_id, current.session_id, event.visitor_id, True, at, at,
-                    entry_path=event.path, referrer=event.referrer,
-                    attribution=event.attribution)
+                    first=event)
             elif current.session_id not in changes:
                 changes[current.session_id] = _SessionChange(
                     event.site_id, current.session_id, event.visitor_id, False, at, at)
@@ -326,7 +323,7 @@ class Writer:
             new_sessions=[
                 SessionRow(site_id=c.site_id, id=c.id, visitor_id=c.visitor_id,
                            started_at=c.started_at, last_seen_at=c.last_seen_at,
-                           entry_path=c.entry_path, referrer=c.referrer,
+                           entry_path=c.first.path, referrer=c.first.referrer,
                            has_converted=c.has_converted, events=c.events,
                            pageviews=c.pageviews, **_attribution_of(c))
                 for c in changes.values() if c.is_new],
@@ -359,8 +356,7 @@ class Writer:
                         event.site_id, found[0], event.visitor_id, False, at, at)
                 else:
                     chosen = _SessionChange(event.site_id, new_id(), event.visitor_id, True, at,
-                                            at, entry_path=event.path, referrer=event.referrer,
-                    attribution=event.attribution)
+                                            at, first=event)
                 changes[chosen.id] = chosen
             chosen.add(event)
             event.session_id = chosen.id
@@ -379,6 +375,9 @@ class Writer:
 
 
 def _attribution_of(c: _SessionChange) -> dict:
-    """The attribution columns of a new session (all NULL when its first event had none)."""
-    a = c.attribution
-    return {name: getattr(a, name) if a is not None else None for name in SESSION_ATTRIBUTION}
+    """The attribution columns of a new session, from its first event: worked out here rather
+    than in the pipeline, since most events continue a session and record none."""
+    e = c.first
+    a = attribution_of(url=e.url, referrer=e.referrer, site_domain=e.site_domain or "",
+                       user_agent=e.user_agent)
+    return {name: getattr(a, name) for name in SESSION_ATTRIBUTION}

@@ -5,14 +5,17 @@ instead (one writer), so there is no such interleaving to provoke there."""
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 
 from server.clock import now_us
 from server.ids import new_id
-from server.ingest.batch_store_pg import PgBatchStore
+from server.ingest.batch_store_pg import (
+    _READ_VISITORS, _WRITE, PgBatchStore, VersionedMove, asyncpg_dsn,
+)
 from server.ingest.event import Event, RequestInfo
 from server.ingest.goal_cache import GoalCache
-from server.ingest.rows import NO_SESSION, SessionRow, VisitorMove, event_row
+from server.ingest.rows import NO_SESSION, SessionGrowth, SessionRow, VisitorMove, event_row
 from server.ingest.storage import WriteConflict
 from server.ingest.writer import Writer
 from tests.support.store import count_events, stored_events, stored_sessions
@@ -121,3 +124,41 @@ async def test_the_writer_computes_a_conflicted_batch_again(postgres_only, db, s
     assert sorted(e["path"] for e in events) == ["/", "/late"]
     assert {e["session_id"] for e in events} == {session["id"]}
     assert session["events"] == 2 and session["pageviews"] == 2
+
+
+async def test_the_write_finds_a_batchs_visitors_and_sessions_by_key(postgres_only, db, site):
+    """A batch's rows come as json_to_recordset, which PostgreSQL estimates at 100 rows
+    whatever it holds: planned freely, joining them to a big visitors or sessions table by
+    hash looks cheaper than an index probe each, and the write reads the whole table."""
+    conn = await asyncpg.connect(asyncpg_dsn(db.url))
+    try:
+        await conn.execute("""
+            INSERT INTO visitors (site_id, visitor_id, session_id, last_seen_at,
+                                  session_started_at)
+            SELECT $1, 'big' || i, gen_random_uuid(), 1, 1 FROM generate_series(1, 5000) i;
+            INSERT INTO sessions (site_id, id, visitor_id, started_at, last_seen_at,
+                                  has_converted, events, pageviews)
+            SELECT site_id, session_id, visitor_id, 1, 1, false, 1, 1 FROM visitors
+            WHERE site_id = $1;
+            ANALYZE visitors; ANALYZE sessions""".replace("$1", f"'{site.id}'::uuid"))
+    finally:
+        await conn.close()
+    session_id = new_id()
+    store = PgBatchStore(db.url, connections=1)
+    try:
+        async with store.transaction() as tx:
+            args = _WRITE.args(
+                keys=[], arrived=[], goals=[], new_sessions=[], events=[], counters=[],
+                sketches=[], coverage=[], notices=[], expected=[],
+                moved=[VersionedMove(site.id, "big1", session_id, 2, 1, 0)],
+                grown=[SessionGrowth(site.id, session_id, 2, 2, False, 1, 1)])
+            plan = "\n".join(r[0] for r in await tx.conn.fetch("EXPLAIN " + _WRITE.sql, *args))
+            read = "\n".join(r[0] for r in await tx.conn.fetch(
+                "EXPLAIN " + _READ_VISITORS.sql,
+                *_READ_VISITORS.args(visitors=[VisitorMove(site.id, "big1", None, 0, None)])))
+    finally:
+        await store.close()
+    for scanned in (plan, read):
+        assert "Seq Scan on visitors" not in scanned, scanned
+        assert "Seq Scan on sessions" not in scanned, scanned
+    assert "pk_visitors" in plan and "pk_sessions" in plan and "pk_visitors" in read

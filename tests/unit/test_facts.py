@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from server.errors import InvalidInput
-from server.ingest.facts import asin_of, click_facts, domain_of, path_of, visible_text
+from server.ingest.facts import (
+    _path_by_urlsplit, asin_of, click_facts, domain_of, path_of, visible_text,
+)
 
 
 @pytest.mark.parametrize("url,expected", [
@@ -26,6 +28,23 @@ from server.ingest.facts import asin_of, click_facts, domain_of, path_of, visibl
 ])
 def test_path_of(url, expected):
     assert path_of(url) == expected
+
+
+def test_path_of_reads_every_url_as_urlsplit_does():
+    """path_of reads plain http(s) URLs with one regular expression, and everything else with
+    urlsplit: both must give the same path for any URL."""
+    starts = ["https://", "http://", "HTTPS://", " https://", "\thttp://", "https:/", "ftp://",
+              "https:", "//", ""]
+    hosts = ["example.com", "[::1]", "[::1", "::1]", "ex ample.com", "exämple.com",
+             "u:p@h.example:8080", "", "h.example\n", "ｅxample.com"]
+    rests = ["", "/", "/a/b", "/a b", "/x?y=1", "?q=1", "#f", "/a#b?c", "/a?b#c", "/\t/x",
+             "/é", "/a\x00b", "/[x]", " ", "/a/", "/%20"]
+    for start in starts:
+        for host in hosts:
+            for rest in rests:
+                url = start + host + rest
+                if url:
+                    assert path_of(url) == _path_by_urlsplit(url), url
 
 
 def test_path_of_refuses_non_strings():

@@ -7,6 +7,7 @@ shown never to read more than BOT_CHECK_CHARS."""
 from __future__ import annotations
 
 import decimal
+import json
 import re
 from decimal import Decimal
 
@@ -14,7 +15,9 @@ import pytest
 
 from server.errors import InvalidInput
 from server.ingest import bots
-from server.ingest.parse import parse_json, parse_timestamp, refuse_unstorable_text
+from server.ingest.parse import (
+    may_hold_unstorable_text, parse_json, parse_timestamp, refuse_unstorable_text,
+)
 from server.money import parse_amount
 
 # far below the exponents tried: converting or scaling them under it raises Overflow
@@ -54,6 +57,42 @@ def test_number_literals_are_bounded_while_decoding():
             parse_json(body)
         assert error.value.field == "body"
     assert parse_json(b'{"a": 1e999999, "b": 12}') == {"a": Decimal("1e999999"), "b": 12}
+
+
+@pytest.mark.parametrize("body", [
+    b'{"a": 1.50, "b": [{"c": 1e2}, 2], "d": {"e": [0.5]}}',
+    b'{"a": 12345678901234567890123, "b": -0, "c": 1E+2}',
+    b'{"a": "\\ud83d\\ude00", "b": "\\u00e9", "c": [true, false, null]}',
+    b'\xef\xbb\xbf{"a": "b"}',
+])
+def test_json_is_read_exactly_as_the_standard_decoder_reads_it(body):
+    """parse_json tries orjson first: every number with a fraction or an exponent is a Decimal
+    still, whatever depth it is found at."""
+    expected = json.loads(body.decode("utf-8-sig"), parse_float=Decimal)
+    got = parse_json(body)
+    assert got == expected
+    assert repr(got) == repr(expected)  # Decimal("1.50"), not 1.5
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "\udfff", "a\ud800b", "\x00", "ok", "🙂"])
+def test_only_a_body_that_may_hold_unstorable_text_is_walked(text):
+    """The pipeline walks a body's strings only when may_hold_unstorable_text says so: it must
+    say so for every body that parses and holds text no column can hold."""
+    bodies = [json.dumps({"props": {"k": [text]}}).encode(), json.dumps({text: 1}).encode(),
+              json.dumps({"k": text}, ensure_ascii=False).encode("utf-8", "surrogatepass"),
+              b'{"k": "%s"}' % text.encode("utf-8", "surrogatepass")]
+    unstorable = 0
+    for body in bodies:
+        try:
+            data = parse_json(body)
+        except InvalidInput:
+            continue  # refused before anything walks it
+        try:
+            refuse_unstorable_text(data)
+        except InvalidInput:
+            unstorable += 1
+            assert may_hold_unstorable_text(body), body
+    assert unstorable or text in ("ok", "🙂")
 
 
 def test_the_crawler_check_reads_a_bounded_prefix(monkeypatch):
