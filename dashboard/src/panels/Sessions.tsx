@@ -21,7 +21,6 @@ export function Sessions(props: {
   const [converted, setConverted] = useState<Converted>("");
   const [nodes, setNodes] = useState<SessionNode[] | null>(null);
   const [page, setPage] = useState<Page | null>(null);
-  const [pages, setPages] = useState(1);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -36,25 +35,30 @@ export function Sessions(props: {
   // (unless the reader has paged further: their list stays put)
   const view = `${site.id} ${range.from.toISOString()} ${goalId} ${converted}`;
   const lastView = useRef("");
+  // the reader asked for more of this view: a refresh of its first page, even one already on
+  // its way when they did, must not take their list back to one page
+  const paged = useRef(false);
   useEffect(() => {
-    if (view === lastView.current && pages > 1) return;
+    const refresh = view === lastView.current;
+    if (refresh && paged.current) return;
+    if (!refresh) paged.current = false;
     lastView.current = view;
     let live = true;
     load(null).then((p) => {
-      if (!live) return;
-      setPage(p); setNodes(p.edges.map((e) => e.node)); setPages(1); setError(null);
+      if (!live || (refresh && paged.current)) return;
+      setPage(p); setNodes(p.edges.map((e) => e.node)); setError(null);
     }, (e: Error) => live && setError(e.message));
     return () => { live = false; };
   }, [site.id, range, goalId, converted]);
 
   const more = async () => {
     if (!page?.pageInfo.endCursor) return;
+    paged.current = true;
     setBusy(true);
     try {
       const next = await load(page.pageInfo.endCursor);
       setPage(next);
       setNodes([...(nodes ?? []), ...next.edges.map((e) => e.node)]);
-      setPages(pages + 1);
     } catch (e) {
       setError((e as Error).message);
     } finally {
