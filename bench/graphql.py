@@ -58,7 +58,7 @@ from server.clock import DAY_US  # noqa: E402
 from server.db.migrate import upgrade  # noqa: E402
 from server.db.models import SESSION_ATTRIBUTION  # noqa: E402
 from server.settings import Settings  # noqa: E402
-from server.stats.breakdown import DIMENSIONS, PAGE, SESSION_DIMENSIONS  # noqa: E402
+from server.stats.breakdown import DIMENSIONS, PAGE, SESSION_COLUMNS  # noqa: E402
 from server.stats.dimension_rollups import ROLLED  # noqa: E402
 
 ADMIN_URL = os.environ.get("GOALPOST_BENCH_POSTGRES_URL") or os.environ.get(
@@ -298,7 +298,7 @@ def sql_breakdown(by: str) -> str:
     if by == PAGE:
         return SQL_BREAKDOWN.format(value="e.path", join="", counted=COUNTED,
                                     visitors_of=" FILTER (WHERE e.type = 'pageview')")
-    return SQL_BREAKDOWN.format(value=f"s.{SESSION_DIMENSIONS[by]}", join=JOIN_SESSIONS,
+    return SQL_BREAKDOWN.format(value=f"s.{SESSION_COLUMNS[by]}", join=JOIN_SESSIONS,
                                 counted=COUNTED, visitors_of="")
 
 
@@ -533,7 +533,7 @@ async def measure(url: str, rounds: int, cold: bool) -> bool:
             reads.append((f"kpis {FILTER['dimension']}={FILTER['value']}",
                           functools.partial(call, KPIS_FILTERED, "kpis", f=[FILTER]),
                           sql(SQL_KPIS_FILTERED.format(
-                              column=SESSION_DIMENSIONS[FILTER["dimension"]]), FILTER["value"]),
+                              column=SESSION_COLUMNS[FILTER["dimension"]]), FILTER["value"]),
                           check_kpis))
             width = max(len(name) for name, *_ in reads)
             print(f"load average at start: {os.getloadavg()}", flush=True)

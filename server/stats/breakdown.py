@@ -33,16 +33,11 @@ from server.db.engine import Database
 from server.db.models import events, sessions
 from server.errors import InvalidInput
 from server.stats import dimension_rollups, rollups
-from server.stats.kpis import GoalStats, Kpis, Money, in_ranges, money_totals
-from server.stats.ranges import Range
+from server.stats.kpis import GoalStats, Kpis, Money, money_totals
+from server.stats.ranges import Range, in_ranges
 
-# Dimension -> its sessions column; PAGE is the event's path
-SESSION_DIMENSIONS = {
-    "SOURCE": "source", "UTM_SOURCE": "utm_source", "UTM_MEDIUM": "utm_medium",
-    "UTM_CAMPAIGN": "utm_campaign", "UTM_TERM": "utm_term", "UTM_CONTENT": "utm_content",
-    "ENTRY_PAGE": "entry_path", "BROWSER": "browser", "OS": "os", "DEVICE": "device",
-}
-PAGE = "PAGE"
+# the session dimensions' columns and PAGE (the event's path): dimension_rollups' own
+SESSION_COLUMNS, PAGE = dimension_rollups.SESSION_COLUMNS, dimension_rollups.PAGE
 DIMENSIONS = ("SOURCE", "UTM_SOURCE", "UTM_MEDIUM", "UTM_CAMPAIGN", "UTM_TERM", "UTM_CONTENT",
               "ENTRY_PAGE", PAGE, "BROWSER", "OS", "DEVICE")
 DEFAULT_ROWS = 20
@@ -79,7 +74,7 @@ class Scope:
             if f.dimension not in DIMENSIONS:
                 raise InvalidInput(f"unknown dimension {f.dimension!r}", field="filters")
         self.site_id, self.range = site_id, r
-        self.session = [_equals(sessions.c[SESSION_DIMENSIONS[f.dimension]], f.value)
+        self.session = [_equals(sessions.c[SESSION_COLUMNS[f.dimension]], f.value)
                         for f in filters if f.dimension != PAGE]
         self.pages = [f.value for f in filters if f.dimension == PAGE]
 
@@ -125,7 +120,7 @@ class Scope:
 
 
 def dimension_column(by: str):
-    return events.c.path if by == PAGE else sessions.c[SESSION_DIMENSIONS[by]]
+    return events.c.path if by == PAGE else sessions.c[SESSION_COLUMNS[by]]
 
 
 # conversions and revenue: the events of the partial index ix_events_site_id_occurred_at_money,

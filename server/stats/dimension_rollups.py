@@ -69,6 +69,7 @@ from server.db.models import (
     rollup_hourly,
     sessions,
 )
+from server.stats.ranges import in_ranges
 
 # the session dimensions and their sessions columns; PAGE is the event's path
 SESSION_COLUMNS = {
@@ -141,10 +142,6 @@ def _counts(row) -> Counts | None:
     return counts if any(counts) else None  # an hour whose events were all erased: none
 
 
-def _in_runs(column, runs: list[tuple[int, int]]):
-    return or_(*[and_(column >= a, column < b) for a, b in runs]) if runs else false()
-
-
 async def _wanted(conn, site_id: uuid.UUID, runs: list[tuple[int, int]]) -> dict[int, Counts]:
     """hour -> the site's rollup_hourly counters, for the hours in these runs that have any."""
     h = rollup_hourly.c
@@ -152,7 +149,7 @@ async def _wanted(conn, site_id: uuid.UUID, runs: list[tuple[int, int]]) -> dict
     for row in await conn.execute(
             select(h.hour, h.events, h.pageviews, h.conversions, h.sessions)
             .where(h.site_id == site_id, h.goal_id == NIL_UUID, h.currency == "",
-                   _in_runs(h.hour, runs))):
+                   in_ranges(h.hour, runs))):
         counts = _counts(row)
         if counts is not None:
             out[row.hour] = counts
@@ -186,7 +183,7 @@ async def _built(conn, site_id: uuid.UUID, hours: int,
     d = dimension_built.c
     return {row.start: _counts(row) for row in await conn.execute(
         select(d.start, d.events, d.pageviews, d.conversions, d.sessions)
-        .where(d.site_id == site_id, d.hours == hours, _in_runs(d.start, runs)))}
+        .where(d.site_id == site_id, d.hours == hours, in_ranges(d.start, runs)))}
 
 
 def _span_total(want: dict[int, Counts], start: int, end: int) -> Counts | None:
@@ -264,19 +261,17 @@ async def _lock(conn, site_id: uuid.UUID) -> None:
 
 
 async def build(db: Database, site_id: uuid.UUID, hours: list[int]) -> int:
-    """Build the hour rows of these hours (sorted) that are missing or stale once the site's
-    build lock is held (another builder may have just built them). Returns how many."""
+    """Build the hour rows of these hours (sorted; one day's, as `maintain` hands them: a build
+    holds its rows in memory until it commits) that are missing or stale once the site's build
+    lock is held (another builder may have just built them). Returns how many."""
     async with db.write.begin() as conn:
         await _lock(conn, site_id)
         runs = [(hours[0], hours[-1] + HOUR_US)]
         want = await _wanted(conn, site_id, runs)
         have = await _built(conn, site_id, HOUR, runs)
         stale = [h for h in hours if want.get(h) != have.get(h)]
-        by_day: dict[int, list[int]] = defaultdict(list)
-        for h in stale:
-            by_day[h - h % DAY_US].append(h)
-        for day_hours in by_day.values():  # a day at a time in memory
-            await _build_hours(conn, site_id, day_hours, want)
+        if stale:
+            await _build_hours(conn, site_id, stale, want)
     return len(stale)
 
 

@@ -37,7 +37,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 
 from server.db.engine import Database
 from server.db.models import events, rollup_hourly, sessions
@@ -46,7 +46,7 @@ from server.goals.service import GoalRecord
 from server.money import to_decimal
 from server.db import hll
 from server.stats import rollups
-from server.stats.ranges import Range
+from server.stats.ranges import Range, in_ranges
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +89,6 @@ def money_totals(rows) -> list[Money]:
 
 def _in_range(column, r: Range):
     return (column >= r.start) & (column < r.end)
-
-
-def in_ranges(column, ranges: list[tuple[int, int]]):
-    parts = [(column >= a) & (column < b) for a, b in ranges]
-    return parts[0] if len(parts) == 1 else or_(*parts)
 
 
 async def kpis(db: Database, *, site_id: uuid.UUID, range: Range) -> Kpis:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import false, or_
+
 from server.clock import DAY_US, from_datetime, now_us
 from server.errors import InvalidInput
 
@@ -32,3 +34,11 @@ def resolve_range(start: datetime | None = None, end: datetime | None = None, *,
     if s > e:
         raise InvalidInput("range.from must not be after range.to", field="range.from")
     return Range(s, e)
+
+
+def in_ranges(column, ranges: list[tuple[int, int]]):
+    """column in any of these half-open ranges (none: false)."""
+    parts = [(column >= a) & (column < b) for a, b in ranges]
+    if not parts:
+        return false()
+    return parts[0] if len(parts) == 1 else or_(*parts)
