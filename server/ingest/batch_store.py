@@ -56,6 +56,13 @@ class _SqlTx:
         return {(r.site_id, r.event_key): r.name for r in rows}
 
     async def read_visitors(self, rows):
+        # a site deleted since its events were accepted gets no visitor rows
+        versions = {r.id: r.goals_version for r in await self.conn.execute(
+            select(sites.c.id, sites.c.goals_version).where(
+                sites.c.id.in_(list({r.site_id for r in rows}))))}
+        rows = [r for r in rows if r.site_id in versions]
+        if not rows:
+            return {}, versions
         result = await self.conn.execute(
             insert_or_touch(self.conn, visitors, ["site_id", "visitor_id"], "last_seen_at")
             .returning(visitors.c.site_id, visitors.c.visitor_id, visitors.c.session_id,
@@ -66,10 +73,7 @@ class _SqlTx:
         state = {(r.site_id, r.visitor_id):
                  VisitorState(r.session_id, r.last_seen_at, r.session_started_at)
                  for r in result}
-        versions = await self.conn.execute(
-            select(sites.c.id, sites.c.goals_version).where(
-                sites.c.id.in_(list({r.site_id for r in rows}))))
-        return state, {r.id: r.goals_version for r in versions}
+        return state, versions
 
     async def find_session(self, site_id, visitor_id, since, until):
         s = sessions.c

@@ -287,6 +287,8 @@ class Writer:
         gone = [e for e in batch if e.site_id not in versions]
         if gone:  # deleted since the request found it (deleteSite)
             batch = [e for e in batch if e.site_id in versions]
+            if not batch:
+                return gone
         await self._rematch(batch, versions)
         changes: dict[uuid.UUID, _SessionChange] = {}
         earlier: list[Event] = []

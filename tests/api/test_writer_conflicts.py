@@ -162,3 +162,66 @@ async def test_the_write_finds_a_batchs_visitors_and_sessions_by_key(postgres_on
         assert "Seq Scan on visitors" not in scanned, scanned
         assert "Seq Scan on sessions" not in scanned, scanned
     assert "pk_visitors" in plan and "pk_sessions" in plan and "pk_visitors" in read
+
+
+async def test_a_visitor_this_process_wrote_is_not_read_before_its_next_batch(
+        postgres_only, db, site):
+    store = PgBatchStore(db.url, connections=1)
+    writer = Writer(store, GoalCache(db), session_timeout_us=SESSION_US)
+    await writer.start()
+    try:
+        await writer.submit(an_event(site, "k1"))
+        assert store.known.reads == 1
+        await writer.submit(an_event(site, "k1"))
+        await writer.submit(an_event(site, "k1"))
+    finally:
+        await writer.stop()
+    assert store.known.reads == 1 and writer.conflicts == 0
+    [session] = await stored_sessions(db, site.id)
+    assert session["events"] == 3
+
+
+async def test_a_visitor_another_process_moved_since_is_read_again(postgres_only, db, site,
+                                                                   client):
+    """What this process knows of a visitor is out of date once another process (here the
+    running app) stored an event of it: the write finds the row's version changed, and the
+    batch is computed again from what it reads."""
+    store = PgBatchStore(db.url, connections=1)
+    writer = Writer(store, GoalCache(db), session_timeout_us=SESSION_US)
+    await writer.start()
+    try:
+        await writer.submit(an_event(site, "k2"))
+        await send(client, site, "k2")
+        await writer.submit(an_event(site, "k2"))
+        assert writer.conflicts == 1 and store.known.reads == 2
+        # what the retry wrote is known again
+        await writer.submit(an_event(site, "k2"))
+        assert writer.conflicts == 1 and store.known.reads == 2
+    finally:
+        await writer.stop()
+    [session] = await stored_sessions(db, site.id)
+    assert session["events"] == 4 and session["pageviews"] == 4
+    assert {e["session_id"] for e in await stored_events(db, site.id)} == {session["id"]}
+
+
+def test_after_conflicts_with_what_was_known_batches_read_for_longer():
+    from server.ingest.batch_store_pg import Known
+
+    known = Known()
+    assert known.usable()
+    skipped = []
+    for _ in range(4):
+        known.conflicted(used=True)
+        n = 0
+        while not known.usable():
+            n += 1
+        skipped.append(n)
+    assert skipped == [1, 2, 4, 8]
+    known.succeeded(used=True)
+    known.conflicted(used=True)
+    n = 0
+    while not known.usable():
+        n += 1
+    assert n == 1
+    known.conflicted(used=False)  # a batch that read everything says nothing of what is known
+    assert known.usable()
