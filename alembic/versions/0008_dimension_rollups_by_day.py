@@ -17,11 +17,10 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-30
 """
-import importlib.util
-from pathlib import Path
-
 from alembic import op
 import sqlalchemy as sa
+
+from server.db.migrate import revision_module
 
 revision = "0008"
 down_revision = "0007"
@@ -100,13 +99,4 @@ def downgrade() -> None:
     op.drop_table("dimension_totals")
     op.drop_table("dimension_counters")
     op.drop_table("dimension_sketches")
-    _revision_0005().create_dimension_tables()
-
-
-def _revision_0005():
-    """Migration 0005's module (a file name that starts with a digit: loaded by path)."""
-    path = Path(__file__).with_name("0005_session_attribution.py")
-    spec = importlib.util.spec_from_file_location("goalpost_migration_0005", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    revision_module("0005_session_attribution.py").create_dimension_tables()

@@ -22,6 +22,18 @@ def script_location() -> Path:
     return packaged if packaged.is_dir() else _SERVER.parent / "alembic"
 
 
+def revision_module(file_name: str):
+    """An earlier migration's module, for a later one that reuses its statements (a migration's
+    file name starts with a digit, so it is loaded by path, from the same tree)."""
+    import importlib.util
+
+    path = script_location() / "versions" / file_name
+    spec = importlib.util.spec_from_file_location(f"goalpost_migration_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(script_location()))
