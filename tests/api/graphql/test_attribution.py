@@ -5,6 +5,7 @@ from the seeded sessions, not by the code under test."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -361,6 +362,34 @@ async def test_building_the_dimension_rollups_hashes_each_visitor_once(admin, db
     rows = (await admin(BREAKDOWN, s=str(site.id), by="DEVICE", r=RANGE))["breakdown"]
     assert rows == expected_rows(spec, "DEVICE", None)
     assert sorted(hashed) == sorted({s.visitor for s in spec})
+
+
+async def test_a_build_hands_the_event_loop_back_as_it_tallies(db, site, events, monkeypatch):
+    """The build runs inside a serving process: its requests must not wait for a whole hour's
+    tally. Counted in tallied values between two turns of the loop, not in time."""
+    for i in range(60):
+        await events.send(at=DAY + timedelta(minutes=i % 50), visitor=f"t{i}",
+                          url=f"https://{site.domain}/p{i}")
+    await cover_with_rollups(db, site, dimensions=False)
+    monkeypatch.setattr(dimension_rollups, "SLICE_ROWS", 4)
+    tallied = [0]
+    key = dimension_rollups._Tally.key
+
+    def counted(self, *args):
+        tallied[0] += 1
+        return key(self, *args)
+
+    monkeypatch.setattr(dimension_rollups._Tally, "key", counted)
+    turns: list[int] = []
+    build = asyncio.create_task(dimension_rollups.maintain(db, now_us(), site_ids=[site.id]))
+    while not build.done():
+        turns.append(tallied[0])
+        await asyncio.sleep(0)
+    assert (await build).hours_built >= 1
+    assert tallied[0] > 60 * len(dimension_rollups.SESSION_COLUMNS)
+    # at most 4 rows a slice, each row one value per session dimension (or one page)
+    longest = max(b - a for a, b in zip(turns, turns[1:] + [tallied[0]]))
+    assert 0 < longest <= 4 * len(dimension_rollups.SESSION_COLUMNS)
 
 
 async def spans_built(db, site) -> dict[int, int]:
