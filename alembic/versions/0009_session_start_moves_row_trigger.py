@@ -4,9 +4,10 @@ fires only for such a row, instead of a statement-level one over transition tabl
 Migration 0006's statement-level UPDATE trigger ran for every statement that updated sessions,
 with every updated row copied into its transition tables, though a start moves only when an
 older event joins a session (a backfill): the median 16-event write took 1.79-1.86 ms with it,
-1.62-1.75 ms without (PostgreSQL's logged durations, alternating). A row-level trigger with a WHEN condition is checked in C per row and
-runs nothing otherwise. Inserts keep 0006's statement-level trigger (one upsert per batch).
-SQLite's triggers were row-level with this condition already.
+1.62-1.75 ms without (PostgreSQL's logged durations, alternating). A row-level trigger with a
+WHEN condition is checked in C per row and runs nothing otherwise. Inserts keep 0006's
+statement-level trigger (one upsert per batch). SQLite's triggers were row-level with this
+condition already.
 
 Revision ID: 0009
 Revises: 0008

@@ -5,7 +5,8 @@ file lock instead of failing on a lock upgrade; readers keep deferred transactio
 mode, never wait for a writer. PostgreSQL uses one engine for both.
 
 `replica` is where the analytics reads go (server/stats: kpis, goal stats, sessions, time
-series, breakdowns and filtered stats): a PostgreSQL read replica when GOALPOST_READ_DATABASE_URL is set, else `read`.
+series, breakdowns and filtered stats): a PostgreSQL read replica when
+GOALPOST_READ_DATABASE_URL is set, else `read`.
 Everything that must see its own writes at once (sites, goals, API keys and their revocation,
 ingestion) stays on `read`/`write`, the primary.
 """

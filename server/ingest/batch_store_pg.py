@@ -12,9 +12,9 @@ Visitors this process wrote last are not read again (Known): the write checks th
 left them at, so most batches are one round trip.
 
 Every statement is prepared over json parameters, one per group of the named rows of rows.py,
-read back by json_to_recordset typed from the tables (rows.RowsStatement). The writer owns its connections,
-one per concurrent batch, and opens a new one after a failure. (SQLite: batch_store.py; which
-one runs: storage.py.)"""
+read back by json_to_recordset typed from the tables (rows.RowsStatement). The writer owns its
+connections, one per concurrent batch, and opens a new one after a failure. (SQLite:
+batch_store.py; which one runs: storage.py.)"""
 
 from __future__ import annotations
 

@@ -242,7 +242,8 @@ class Writer:
         answers: dict[int, Stored | ApiError] = {
             id(e): Stored(e.goal.name if e.goal else None) for e in fresh}
         for event in gone:
-            answers[id(event)] = NotFound("no such site", field="site")
+            answers[id(event)] = NotFound(f"unknown site {event.site_domain!r}", field="site",
+                                          code="unknown_site")
         answers.update(stored_before)
         for copy, original in copies.items():
             # the first copy is in this batch: answer as it is answered

@@ -87,10 +87,6 @@ def money_totals(rows) -> list[Money]:
     return [Money(to_decimal(m), c) for c, m in sorted(totals.items())]
 
 
-def _in_range(column, r: Range):
-    return (column >= r.start) & (column < r.end)
-
-
 async def kpis(db: Database, *, site_id: uuid.UUID, range: Range) -> Kpis:
     async with db.replica.connect() as conn:
         rolled, raw = rollups.split(range.start, range.end, await rollups.coverage(conn, site_id))

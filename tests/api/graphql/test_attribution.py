@@ -410,7 +410,8 @@ async def test_maintenance_builds_the_hours_and_merges_the_days(admin, db, site,
     seeded_hours = len({(DAY + s.start).hour for s in spec})
     assert (done.hours_built, done.days_compacted) == (seeded_hours, 1)
     assert await spans_built(db, site) == {1: seeded_hours, 24: 1}
-    assert await dimension_rollups.maintain(db, now_us(), site_ids=[site.id]) == dimension_rollups.Maintained()
+    nothing = dimension_rollups.Maintained()
+    assert await dimension_rollups.maintain(db, now_us(), site_ids=[site.id]) == nothing
 
     async def check(spec) -> None:
         for dimension in (*DIMENSIONS, "PAGE"):
