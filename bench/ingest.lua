@@ -1,6 +1,8 @@
 -- A realistic mix of browser events for POST /api/event: pageviews, outbound clicks, forms and
 -- custom events with revenue, from many visitors.
-local counter = 0
+-- BENCH_OFFSET: where this wrk's sequence starts, so that two wrk runs send one visitor's events
+-- to two servers seconds apart, as a balancer without sticky sessions would
+local counter = tonumber(os.getenv("BENCH_OFFSET") or "0")
 local site = os.getenv("BENCH_SITE") or "bench.example"
 local paths = {"/", "/pricing", "/blog/a", "/blog/b", "/docs/start", "/contact", "/shop/item-1"}
 wrk.method = "POST"

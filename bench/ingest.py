@@ -8,7 +8,9 @@ that is not measured:
    runs far apart measures that drift too;
 2. open loop (bench/openloop.py): Goalpost at a fixed arrival rate of half the maximum measured
    in 1, latency counted from when each request was due: p50/p99;
-3. closed loop again with two server processes each (--workers 2 for both).
+3. closed loop again with two server processes each, each on its own port with half the
+   connections (as behind a load balancer), one visitor's events going to both: Goalpost's
+   two processes share one database.
 
 Before the first measured run, Goalpost stores a run's worth of events unmeasured, and before
 each run the database is vacuumed, analyzed and checkpointed: every run starts from the same
@@ -111,12 +113,30 @@ def serve(command: list[str], env: dict, port: int) -> subprocess.Popen:
     raise RuntimeError(process.stderr.read().decode())
 
 
-def run_wrk(wrk: str, port: int, seconds: int, connections: int) -> dict:
-    out = subprocess.run(
-        [wrk, "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
-         "-s", str(ROOT / "bench" / "ingest.lua"), f"http://127.0.0.1:{port}"],
-        env={**os.environ, "BENCH_SITE": SITE}, capture_output=True, text=True, check=True,
-    ).stdout
+def run_wrk(wrk: str, ports: list[int], seconds: int, connections: int) -> dict:
+    """One wrk per server process, started together, the connections shared out evenly (as a
+    load balancer would; processes sharing one listening socket get the connections the
+    kernel hands them, once 86 % to one of two): requests/s summed, the worst p50/p99."""
+    share = connections // len(ports)
+    runs = [subprocess.Popen(
+        [wrk, "-t", str(max(1, 2 // len(ports))), "-c", str(share), "-d", f"{seconds}s",
+         "--latency", "-s", str(ROOT / "bench" / "ingest.lua"), f"http://127.0.0.1:{port}"],
+        env={**os.environ, "BENCH_SITE": SITE, "BENCH_OFFSET": str(i * 2500)},
+        stdout=subprocess.PIPE, text=True)
+        for i, port in enumerate(ports)]
+    results = []
+    for run in runs:
+        out, _ = run.communicate()
+        if run.returncode:
+            raise RuntimeError(f"wrk failed: {out}")
+        results.append(_wrk_figures(out))
+    return {"rps": sum(r["rps"] for r in results),
+            "p50": max(r["p50"] for r in results), "p99": max(r["p99"] for r in results),
+            "non2xx": sum(r["non2xx"] for r in results),
+            "socket_errors": " ".join(r["socket_errors"] for r in results).strip()}
+
+
+def _wrk_figures(out: str) -> dict:
 
     def latency(label: str) -> float:
         m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -172,20 +192,24 @@ def main() -> None:
     goalpost_env = {**os.environ, "GOALPOST_DATABASE_URL": url, "GOALPOST_RATE_LIMIT": "0",
                     "GOALPOST_ADMIN_TOKEN": "bench"}
 
-    def measure(command: list[str], env: dict, workers: int, open_rate: float = 0) -> dict:
+    def measure(command: list[str], env: dict, processes: int, open_rate: float = 0) -> dict:
+        """processes: that many servers, each on its own port (one database)."""
         asyncio.run(settle(url))
-        port = free_port()
-        server = serve([*command, "--port", str(port), "--workers", str(workers),
-                        "--log-level", "warning"], env, port)
+        ports = [free_port() for _ in range(processes)]
+        servers = []
         try:
+            for port in ports:
+                servers.append(serve([*command, "--port", str(port), "--log-level", "warning"],
+                                     env, port))
             # connections, prepared statements and caches come up under the warm-up run
-            run_wrk(wrk, port, args.warmup, args.connections)
+            run_wrk(wrk, ports, args.warmup, args.connections)
             if open_rate:
-                return run_open_loop(port, open_rate, args.seconds, args.connections)
-            return run_wrk(wrk, port, args.seconds, args.connections)
+                return run_open_loop(ports[0], open_rate, args.seconds, args.connections)
+            return run_wrk(wrk, ports, args.seconds, args.connections)
         finally:
-            server.terminate()
-            server.wait()
+            for server in servers:
+                server.terminate()
+                server.wait()
 
     load_before = os.getloadavg()
     try:

@@ -45,69 +45,131 @@ def request(counter: int, site: str) -> bytes:
             f"User-Agent: {UA}\r\nContent-Length: {len(data)}\r\n\r\n").encode() + data
 
 
-async def run(port: int, rate: float, seconds: float, connections: int, site: str) -> dict:
-    due: asyncio.Queue = asyncio.Queue()
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    total = int(rate * seconds)
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection that sends the requests handed to it one at a time and reads
+    each answer straight from the socket: asyncio's streams cost this process about a third of
+    a core at 2,600 requests/s, taken from the server it measures on a 2-core machine."""
 
-    errors = 0
+    def __init__(self, site: str, results: "_Results"):
+        self.site = site
+        self.results = results
+        self.transport = None
+        self.buffer = b""
+        self.current = None  # (counter, due) of the request in flight
+        self.waiting: list[tuple[int, float]] = []
+        self.lost = asyncio.get_running_loop().create_future()
 
-    async def connection():
-        nonlocal errors
-        reader = writer = None
-        while True:
-            item = await due.get()
-            if item is None:
-                if writer is not None:
-                    writer.close()
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def send(self, counter: int, at: float) -> None:
+        if self.current is None:
+            self.current = (counter, at)
+            self.transport.write(request(counter, self.site))
+        else:
+            self.waiting.append((counter, at))
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while self.current is not None:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
                 return
-            counter, at = item
-            try:
-                if writer is None:
-                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                writer.write(request(counter, site))
-                head = await reader.readuntil(b"\r\n\r\n")
-                status = int(head.split(b" ", 2)[1])
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                await reader.readexactly(length)
-            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError,
-                    IndexError):
-                errors += 1  # counted, and the next request opens a new connection
-                if writer is not None:
-                    writer.close()
-                reader = writer = None
-                continue
-            latencies.append((time.perf_counter() - at) * 1000)
-            statuses[status] = statuses.get(status, 0) + 1
+            head = self.buffer[:end]
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            if len(self.buffer) < end + 4 + length:
+                return
+            self.buffer = self.buffer[end + 4 + length:]
+            status = int(head.split(b" ", 2)[1])
+            self.results.add(self.current[1], status)
+            self.current = None
+            if self.waiting:
+                self.send(*self.waiting.pop(0))
 
-    workers = [asyncio.create_task(connection()) for _ in range(connections)]
+    def connection_lost(self, exc) -> None:
+        pending = (self.current is not None) + len(self.waiting)
+        self.results.errors += pending
+        self.current, self.waiting = None, []
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+    def idle(self) -> bool:
+        return self.current is None and not self.waiting
+
+
+class _Results:
+    def __init__(self):
+        self.latencies: list[float] = []
+        self.statuses: dict[int, int] = {}
+        self.errors = 0
+
+    def add(self, at: float, status: int) -> None:
+        self.latencies.append((time.perf_counter() - at) * 1000)
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+
+
+async def run(port: int, rate: float, seconds: float, connections: int, site: str) -> dict:
+    loop = asyncio.get_running_loop()
+    results = _Results()
+    total = int(rate * seconds)
+    pool = []
+    for _ in range(connections):
+        _, conn = await loop.create_connection(lambda: _Connection(site, results), "127.0.0.1",
+                                               port)
+        pool.append(conn)
     start = time.perf_counter() + 0.2
-    for i in range(total):
-        at = start + i / rate
-        delay = at - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        due.put_nowait((i, at))
-    for _ in workers:
-        due.put_nowait(None)
-    await asyncio.gather(*workers)
+    sent = 0
+    turn = 0
+    while sent < total:
+        # every request that is due goes out now, each on an idle connection if there is one
+        # (else queued behind the one in flight on the next connection in turn): the latency
+        # of each is counted from when it was due, so a late answer shows whatever delayed it
+        now = time.perf_counter()
+        due_until = min(total, int((now - start) * rate) + 1)
+        while sent < due_until:
+            at = start + sent / rate
+            conn = next((c for c in pool if c.idle() and not c.transport.is_closing()), None)
+            if conn is None:
+                conn = pool[turn % len(pool)]
+                turn += 1
+            if conn.transport.is_closing():
+                results.errors += 1
+            else:
+                conn.send(sent, at)
+            sent += 1
+        # the loop's timers count whole milliseconds: a shorter sleep would spin
+        await asyncio.sleep(max(0.001, start + sent / rate - time.perf_counter()))
+    deadline = time.perf_counter() + 30
+    while any(not c.idle() for c in pool) and time.perf_counter() < deadline:
+        await asyncio.sleep(0.01)
     elapsed = time.perf_counter() - start
-    latencies.sort()
+    for c in pool:
+        c.transport.close()
+    latencies = sorted(results.latencies)
 
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]
 
     if not latencies:
         latencies.append(float("inf"))
-    return {"sent": total, "rate": rate, "achieved": len(latencies) / elapsed, "errors": errors,
-            "p50": pct(50), "p99": pct(99), "max": latencies[-1], "statuses": statuses}
+    return {"sent": total, "rate": rate, "achieved": len(results.latencies) / elapsed,
+            "errors": results.errors, "p50": pct(50), "p99": pct(99), "max": latencies[-1],
+            "statuses": results.statuses}
+
+
+def _new_loop():
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 if __name__ == "__main__":
     port, rate, seconds, connections, site = sys.argv[1:6]
-    print(json.dumps(asyncio.run(run(int(port), float(rate), float(seconds), int(connections),
-                                     site))))
+    with asyncio.Runner(loop_factory=_new_loop) as runner:
+        print(json.dumps(runner.run(run(int(port), float(rate), float(seconds), int(connections),
+                                        site))))
