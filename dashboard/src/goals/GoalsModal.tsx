@@ -1,7 +1,7 @@
 // The goal configuration dialog ("Goals"): goals in priority order; drag (pointer or keyboard,
 // via dnd-kit) or "Move up"/"Move down" to reorder, each saved at once through reorderGoals;
 // add, edit, delete (after a confirmation), and a "Test" pane per goal.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import {
   DndContext, KeyboardSensor, type Announcements, PointerSensor, closestCenter, useSensor, useSensors, type DragEndEvent,
 } from "@dnd-kit/core";
@@ -35,20 +35,29 @@ export function GoalsModal(props: { site: Site; onClose: () => void }) {
   const reload = () => request(GoalsDocument, { siteId: props.site.id }).then((d) => setGoals(d.goals), (e: Error) => setError(e.message));
   useEffect(() => { reload(); }, [props.site.id]);
 
-  const saveOrder = async (next: Goal[], moved: Goal) => {
-    const before = goals;
+  // Moves are saved one at a time, in the order they were made: two saves in flight at once
+  // could reach the server, or come back, in the other order, and an earlier move's answer
+  // put the list back as it was before the later move (a move then made on that list undid it).
+  const saving = useRef<Promise<void>>(Promise.resolve());
+  const lastMove = useRef(0);
+  const saveOrder = (next: Goal[], moved: Goal) => {
     setGoals(next);
     setError(null);
-    try {
-      const saved = await request(ReorderGoalsDocument, { siteId: props.site.id, goalIds: next.map((g) => g.id) });
-      const priority = new Map(saved.reorderGoals.map((g) => [g.id, g.priority]));
-      setGoals(next.map((g) => ({ ...g, priority: priority.get(g.id) ?? g.priority })));
-      setStatus(`${moved.name} moved to position ${next.indexOf(moved) + 1} of ${next.length}.`);
-      goalsChanged();
-    } catch (e) {
-      setGoals(before);
-      setError((e as Error).message);
-    }
+    const mine = ++lastMove.current;
+    saving.current = saving.current.then(async () => {
+      try {
+        const saved = await request(ReorderGoalsDocument, { siteId: props.site.id, goalIds: next.map((g) => g.id) });
+        if (mine !== lastMove.current) return; // a later move's save follows with the whole order
+        const priority = new Map(saved.reorderGoals.map((g) => [g.id, g.priority]));
+        setGoals(next.map((g) => ({ ...g, priority: priority.get(g.id) ?? g.priority })));
+        setStatus(`${moved.name} moved to position ${next.indexOf(moved) + 1} of ${next.length}.`);
+        goalsChanged();
+      } catch (e) {
+        if (mine !== lastMove.current) return;
+        setError((e as Error).message);
+        await reload(); // the order the server kept
+      }
+    });
   };
   const move = (goal: Goal, by: number) => {
     if (!goals) return;

@@ -240,6 +240,69 @@ def test_drag_and_keyboard_reorder_save_priorities(page, dashboard: Dashboard):
     expect(dialog.locator("li.goal-item .badge")).to_have_text(["Beta", "Alpha", "Gamma"])
 
 
+def test_moves_made_while_a_save_is_under_way_are_saved_after_it(page, dashboard: Dashboard):
+    """Two moves in quick succession: the second is saved after the first, whatever order the
+    network would have taken them in, and the list shows the order the server kept. (Without
+    this, the first move's late answer put the list back as it was before the second move, and
+    a move made on that list undid it: a CI flake of the test above.)"""
+    api = dashboard.api
+    site = api.new_site()
+    for name in ("Alpha", "Beta", "Gamma"):
+        api.goal(site["id"], name, "CUSTOM_EVENT",
+                 [{"field": "EVENT_NAME", "operator": "EQUALS", "value": name}])
+    held, finished = [], []
+
+    def hold_the_first_reorder(route):
+        if "reorderGoals" in (route.request.post_data or "") and not held:
+            held.append(route)  # answered below, once the second move has been made
+        else:
+            route.continue_()
+
+    page.on("requestfinished", lambda request: finished.append(request)
+            if "reorderGoals" in (request.post_data or "") else None)
+    sign_in(page, dashboard, path=f"/site/{site['id']}?range=7d")
+    dialog = open_goals(page)
+    page.route("**/graphql", hold_the_first_reorder)
+    goal_row(dialog, "Alpha").get_by_role("button", name="Move down").focus()
+    page.keyboard.press("Enter")
+    expect(dialog.get_by_role("listitem").nth(1)).to_have_accessible_name("Alpha")
+    page.wait_for_function("() => document.activeElement?.textContent?.startsWith('Move')")
+    page.keyboard.press("Enter")
+    expect(dialog.get_by_role("listitem").last).to_have_accessible_name("Alpha")
+    page.wait_for_timeout(300)  # time for a second save to go out, were it not held back
+    assert len(held) == 1
+    held[0].continue_()
+    for _ in range(100):
+        if len(finished) >= 2:
+            break
+        page.wait_for_timeout(50)
+    assert len(finished) == 2
+    _wait_order(api, site["id"], ["Beta", "Gamma", "Alpha"])
+    expect(dialog.locator("li.goal-item .badge")).to_have_text(["Beta", "Gamma", "Alpha"])
+    page.wait_for_timeout(300)  # nothing arrives later to change them
+    assert _names(api, site["id"]) == ["Beta", "Gamma", "Alpha"]
+    expect(dialog.locator("li.goal-item .badge")).to_have_text(["Beta", "Gamma", "Alpha"])
+
+
+def test_a_move_the_server_refuses_shows_why_and_the_order_it_kept(page, dashboard: Dashboard):
+    api = dashboard.api
+    site = api.new_site()
+    for name in ("Alpha", "Beta", "Gamma"):
+        api.goal(site["id"], name, "CUSTOM_EVENT",
+                 [{"field": "EVENT_NAME", "operator": "EQUALS", "value": name}])
+    sign_in(page, dashboard, path=f"/site/{site['id']}?range=7d")
+    dialog = open_goals(page)
+    # answered as the server answers when its storage is away; the move never reaches it
+    refusal = {"data": None, "errors": [{"message": "storage unavailable, retry later",
+                                         "extensions": {"code": "UNAVAILABLE"}}]}
+    page.route("**/graphql", lambda route: route.fulfill(json=refusal)
+               if "reorderGoals" in (route.request.post_data or "") else route.continue_())
+    goal_row(dialog, "Alpha").get_by_role("button", name="Move down").click()
+    expect(dialog.get_by_role("alert")).to_have_text("storage unavailable, retry later")
+    expect(dialog.locator("li.goal-item .badge")).to_have_text(["Alpha", "Beta", "Gamma"])
+    assert _names(api, site["id"]) == ["Alpha", "Beta", "Gamma"]
+
+
 def _wait_order(api, site_id, names, tries=50):
     import time
     for _ in range(tries):
