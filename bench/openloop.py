@@ -14,6 +14,8 @@ import json
 import sys
 import time
 
+import uvloop  # uvicorn[standard]'s, as the server runs on
+
 UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
       "Chrome/131.0.0.0 Safari/537.36")
 PATHS = ["/", "/pricing", "/blog/a", "/blog/b", "/docs/start", "/contact", "/shop/item-1"]
@@ -149,16 +151,8 @@ async def run(port: int, rate: float, seconds: float, connections: int, site: st
             "statuses": results.statuses}
 
 
-def _new_loop():
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
-
-
 if __name__ == "__main__":
     port, rate, seconds, connections, site = sys.argv[1:6]
-    with asyncio.Runner(loop_factory=_new_loop) as runner:
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         print(json.dumps(runner.run(run(int(port), float(rate), float(seconds), int(connections),
                                         site))))

@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 
 from playwright.sync_api import expect
 
+from server.schema.errors import unavailable_extensions
 from tests.browser.dashboard.conftest import ADMIN, Dashboard, sign_in
 
 KPIS = """query($s: ID!, $r: DateRange!) {
@@ -192,14 +193,19 @@ def _names(api, site_id):
     return [g["name"] for g in api.goals(site_id)]
 
 
-def test_drag_and_keyboard_reorder_save_priorities(page, dashboard: Dashboard):
+def _three_goals_open(page, dashboard: Dashboard):
+    """A new site with goals Alpha, Beta, Gamma (in that priority), its goals dialog open."""
     api = dashboard.api
     site = api.new_site()
     for name in ("Alpha", "Beta", "Gamma"):
         api.goal(site["id"], name, "CUSTOM_EVENT",
                  [{"field": "EVENT_NAME", "operator": "EQUALS", "value": name}])
     sign_in(page, dashboard, path=f"/site/{site['id']}?range=7d")
-    dialog = open_goals(page)
+    return api, site, open_goals(page)
+
+
+def test_drag_and_keyboard_reorder_save_priorities(page, dashboard: Dashboard):
+    api, site, dialog = _three_goals_open(page, dashboard)
 
     # buttons, by keyboard
     goal_row(dialog, "Alpha").get_by_role("button", name="Move down").focus()
@@ -244,12 +250,7 @@ def test_moves_made_while_a_save_is_under_way_are_saved_after_it(page, dashboard
     """Two moves in quick succession: the second is saved after the first, whatever order the
     network would have taken them in, and the list shows the order the server kept. (Without
     this, the first move's late answer put the list back as it was before the second move, and
-    a move made on that list undid it: a CI flake of the test above.)"""
-    api = dashboard.api
-    site = api.new_site()
-    for name in ("Alpha", "Beta", "Gamma"):
-        api.goal(site["id"], name, "CUSTOM_EVENT",
-                 [{"field": "EVENT_NAME", "operator": "EQUALS", "value": name}])
+    a move made on that list undid it: the CI failure of the test above.)"""
     held, finished = [], []
 
     def hold_the_first_reorder(route):
@@ -260,8 +261,7 @@ def test_moves_made_while_a_save_is_under_way_are_saved_after_it(page, dashboard
 
     page.on("requestfinished", lambda request: finished.append(request)
             if "reorderGoals" in (request.post_data or "") else None)
-    sign_in(page, dashboard, path=f"/site/{site['id']}?range=7d")
-    dialog = open_goals(page)
+    api, site, dialog = _three_goals_open(page, dashboard)
     page.route("**/graphql", hold_the_first_reorder)
     goal_row(dialog, "Alpha").get_by_role("button", name="Move down").focus()
     page.keyboard.press("Enter")
@@ -285,20 +285,15 @@ def test_moves_made_while_a_save_is_under_way_are_saved_after_it(page, dashboard
 
 
 def test_a_move_the_server_refuses_shows_why_and_the_order_it_kept(page, dashboard: Dashboard):
-    api = dashboard.api
-    site = api.new_site()
-    for name in ("Alpha", "Beta", "Gamma"):
-        api.goal(site["id"], name, "CUSTOM_EVENT",
-                 [{"field": "EVENT_NAME", "operator": "EQUALS", "value": name}])
-    sign_in(page, dashboard, path=f"/site/{site['id']}?range=7d")
-    dialog = open_goals(page)
-    # answered as the server answers when its storage is away; the move never reaches it
-    refusal = {"data": None, "errors": [{"message": "storage unavailable, retry later",
-                                         "extensions": {"code": "UNAVAILABLE"}}]}
+    api, site, dialog = _three_goals_open(page, dashboard)
+    # answered as the server answers when its database is away (server/schema/errors.py); the
+    # move never reaches it
+    refusal = {"data": None, "errors": [{"message": "the database is unavailable, retry later",
+                                         "extensions": unavailable_extensions()}]}
     page.route("**/graphql", lambda route: route.fulfill(json=refusal)
                if "reorderGoals" in (route.request.post_data or "") else route.continue_())
     goal_row(dialog, "Alpha").get_by_role("button", name="Move down").click()
-    expect(dialog.get_by_role("alert")).to_have_text("storage unavailable, retry later")
+    expect(dialog.get_by_role("alert")).to_have_text("the database is unavailable, retry later")
     expect(dialog.locator("li.goal-item .badge")).to_have_text(["Alpha", "Beta", "Gamma"])
     assert _names(api, site["id"]) == ["Alpha", "Beta", "Gamma"]
 
