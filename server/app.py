@@ -118,9 +118,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         maintenance.merge_sketch_parts_every(settings.sketch_merge_seconds)
         maintenance.build_dimensions_every(settings.dimension_build_seconds)
         goal_cache = GoalCache(db)
-        # PostgreSQL: a second transaction fills while the first waits for its commit;
         # SQLite has one writer at a time anyway
-        concurrency = 1 if db.is_sqlite else 2
+        concurrency = 1 if db.is_sqlite else settings.writer_connections
         live = LiveHub(queue_size=settings.live_queue_size)
         feed = create_feed(db, live)
         await feed.start()

@@ -5,6 +5,8 @@ instead (one writer), so there is no such interleaving to provoke there."""
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 
@@ -225,3 +227,70 @@ def test_after_conflicts_with_what_was_known_batches_read_for_longer():
     assert n == 1
     known.conflicted(used=False)  # a batch that read everything says nothing of what is known
     assert known.usable()
+
+
+class Overlapping:
+    """A real PostgreSQL store that counts how many of its transactions are open at once, and
+    holds each open a moment, so that a second batch starts while the first is in flight."""
+
+    def __init__(self, store: PgBatchStore):
+        self._store, self.open, self.most_open = store, 0, 0
+
+    def transaction(self):
+        outer = self
+
+        class Context:
+            async def __aenter__(self):
+                outer.open += 1
+                outer.most_open = max(outer.most_open, outer.open)
+                self._cm = outer._store.transaction()
+                await asyncio.sleep(0.01)
+                return await self._cm.__aenter__()
+
+            async def __aexit__(self, *exc):
+                try:
+                    return await self._cm.__aexit__(*exc)
+                finally:
+                    outer.open -= 1
+
+        return Context()
+
+    async def warm_up(self):
+        await self._store.warm_up()
+
+    async def close(self):
+        await self._store.close()
+
+
+async def test_two_writer_connections_keep_each_visitors_events_in_one_of_them(
+        postgres_only, db, site):
+    """GOALPOST_WRITER_CONNECTIONS=2: two batches in flight at once never hold events of one
+    visitor (each visitor's events queue for one connection), so they never conflict with
+    each other, and every visitor's events land in one session."""
+    store = Overlapping(PgBatchStore(db.url, connections=2))
+    writer = Writer(store, GoalCache(db), session_timeout_us=SESSION_US, concurrency=2)
+    await writer.start()
+    visitors = [f"w{i}" for i in range(12)]
+    try:
+        for _ in range(4):
+            stored = await asyncio.gather(*(writer.submit(an_event(site, v))
+                                            for v in visitors * 2))
+            assert all(s.counted for s in stored)
+    finally:
+        await writer.stop()
+    assert store.most_open == 2 and writer.conflicts == 0
+    sessions = await stored_sessions(db, site.id)
+    assert sorted(s["visitor_id"] for s in sessions) == sorted(visitors)
+    assert {s["events"] for s in sessions} == {8}
+
+
+def test_writer_connections_come_from_the_environment(monkeypatch):
+    from server.settings import Settings
+
+    assert Settings.from_env().writer_connections == 1
+    monkeypatch.setenv("GOALPOST_WRITER_CONNECTIONS", "2")
+    assert Settings.from_env().writer_connections == 2
+    for wrong in ("0", "17", "two"):
+        monkeypatch.setenv("GOALPOST_WRITER_CONNECTIONS", wrong)
+        with pytest.raises(SystemExit, match="GOALPOST_WRITER_CONNECTIONS"):
+            Settings.from_env()
