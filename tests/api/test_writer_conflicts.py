@@ -270,7 +270,8 @@ async def test_two_writer_connections_keep_each_visitors_events_in_one_of_them(
     store = Overlapping(PgBatchStore(db.url, connections=2))
     writer = Writer(store, GoalCache(db), session_timeout_us=SESSION_US, concurrency=2)
     await writer.start()
-    visitors = [f"w{i}" for i in range(12)]
+    # enough visitors that both queues get some, whatever this process's string hashes are
+    visitors = [f"w{i}" for i in range(24)]
     try:
         for _ in range(4):
             stored = await asyncio.gather(*(writer.submit(an_event(site, v))
@@ -287,6 +288,7 @@ async def test_two_writer_connections_keep_each_visitors_events_in_one_of_them(
 def test_writer_connections_come_from_the_environment(monkeypatch):
     from server.settings import Settings
 
+    monkeypatch.delenv("GOALPOST_WRITER_CONNECTIONS", raising=False)
     assert Settings.from_env().writer_connections == 1
     monkeypatch.setenv("GOALPOST_WRITER_CONNECTIONS", "2")
     assert Settings.from_env().writer_connections == 2
