@@ -68,11 +68,11 @@ class Settings:
     # the most events one group commit takes
     batch_max_size: int = 512
     # PostgreSQL: transactions one server keeps in flight at once (SQLite: always 1). With one,
-    # each transaction's fixed cost is shared by twice the events: at 2,000 events/s PostgreSQL
-    # spent ~215 µs of CPU per event against ~360 with two, the open loop's tail was shorter,
-    # and two server processes stored 3,939–5,007 events/s against 3,347–4,160 with two
-    # each; two stored ~8 % more at one process's saturation in alternating runs (README,
-    # "What changed on 1 Dec")
+    # each transaction's fixed cost is shared by twice the events: in alternating runs
+    # PostgreSQL spent ~255 µs of CPU per event against ~305 with two at 2,000 events/s, and
+    # ~110 against ~170 at saturation, where both stored about as many events; two server
+    # processes stored 3,939–5,007 events/s against 3,347–4,160 with two each (README, "What
+    # changed on 1 Dec")
     writer_connections: int = 1
     retry_after_seconds: int = 5
     # GraphQL's analytics reads (kpis, goalStats, sessions, timeseries) go here when set: a
