@@ -119,14 +119,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         maintenance.build_dimensions_every(settings.dimension_build_seconds)
         goal_cache = GoalCache(db)
         # SQLite has one writer at a time anyway
-        concurrency = 1 if db.is_sqlite else settings.writer_connections
+        connections = 1 if db.is_sqlite else settings.writer_connections
         live = LiveHub(queue_size=settings.live_queue_size)
         feed = create_feed(db, live)
         await feed.start()
-        writer = Writer(create_batch_store(db, connections=concurrency), goal_cache,
+        writer = Writer(create_batch_store(db, connections=connections), goal_cache,
                         session_timeout_us=settings.session_timeout_seconds * US,
                         max_batch=settings.batch_max_size, retry_after=settings.retry_after_seconds,
-                        concurrency=concurrency, on_stored=feed.publish)
+                        connections=connections, on_stored=feed.publish)
         await writer.start()
         attribution.warm_up()
         app.state.db = db

@@ -16,32 +16,21 @@ def _float(name: str, default: float) -> float:
         raise SystemExit(f"{name} must be a number, got {raw!r}") from exc
 
 
-def _days(name: str) -> int:
+def _whole(name: str, default: int, lowest: int, highest: int | None, meaning: str) -> int:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
-        return 0
+        return default
     try:
         value = int(raw)
     except ValueError:
-        value = -1
-    if value < 0:
-        raise SystemExit(f"{name} must be a whole number of days (0 or unset: keep forever), "
-                         f"got {raw!r}")
+        value = lowest - 1
+    if value < lowest or (highest is not None and value > highest):
+        raise SystemExit(f"{name} must be {meaning}, got {raw!r}")
     return value
 
 
-def _writer_connections() -> int:
-    raw = os.environ.get("GOALPOST_WRITER_CONNECTIONS")
-    if raw is None or raw.strip() == "":
-        return 1
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= 16:
-        raise SystemExit(f"GOALPOST_WRITER_CONNECTIONS must be a whole number from 1 to 16, "
-                         f"got {raw!r}")
-    return value
+def _days(name: str) -> int:
+    return _whole(name, 0, 0, None, "a whole number of days (0 or unset: keep forever)")
 
 
 def async_database_url(url: str) -> str:
@@ -67,12 +56,11 @@ class Settings:
     session_timeout_seconds: int = 30 * 60
     # the most events one group commit takes
     batch_max_size: int = 512
-    # PostgreSQL: transactions one server keeps in flight at once (SQLite: always 1). With one,
-    # each transaction's fixed cost is shared by twice the events: in alternating runs
-    # PostgreSQL spent ~255 µs of CPU per event against ~305 with two at 2,000 events/s, and
-    # ~110 against ~170 at saturation, where both stored about as many events; two server
-    # processes stored 3,939–5,007 events/s against 3,347–4,160 with two each (README, "What
-    # changed on 1 Dec")
+    # PostgreSQL: batches one server writes at once, each on its own connection (SQLite:
+    # always 1). With one, each transaction's fixed cost is shared by twice the events: in
+    # alternating runs PostgreSQL spent ~255 µs of CPU per event against ~305 with two at 2,000
+    # events/s, and ~110 against ~170 at saturation, where both stored about as many events
+    # (README, "What changed on 1 Dec")
     writer_connections: int = 1
     retry_after_seconds: int = 5
     # GraphQL's analytics reads (kpis, goalStats, sessions, timeseries) go here when set: a
@@ -117,7 +105,8 @@ class Settings:
             forwarded_allow_ips=os.environ.get("GOALPOST_FORWARDED_ALLOW_IPS", "").strip(),
             live_queue_size=max(1, int(_float("GOALPOST_LIVE_QUEUE", 1024))),
             sketch_merge_seconds=max(0.0, _float("GOALPOST_SKETCH_MERGE_SECONDS", 2.0)),
-            writer_connections=_writer_connections(),
+            writer_connections=_whole("GOALPOST_WRITER_CONNECTIONS", 1, 1, 16,
+                                      "a whole number from 1 to 16"),
             dimension_build_seconds=max(0.0, _float("GOALPOST_DIMENSION_BUILD_SECONDS", 60.0)),
         )
         values.update(overrides)

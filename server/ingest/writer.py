@@ -107,7 +107,7 @@ class _SessionChange:
 
 class Writer:
     def __init__(self, store, goal_cache: GoalCache, *, session_timeout_us: int,
-                 max_batch: int = 512, retry_after: int = 5, concurrency: int = 1,
+                 max_batch: int = 512, retry_after: int = 5, connections: int = 1,
                  on_stored: Callable[[list[Event]], None] | None = None):
         self._store = store
         self._on_stored = on_stored
@@ -115,12 +115,12 @@ class Writer:
         self._timeout = session_timeout_us
         self._max_batch = max_batch
         self._retry_after = retry_after
-        # one queue per concurrent batch, each visitor's events always in the same one: two
-        # batches of this process never act on one visitor at once (no WriteConflict between
-        # them; on PostgreSQL they would otherwise conflict whenever a visitor sends two events
-        # close together)
+        # one queue per connection (a batch in flight on each), each visitor's events always in
+        # the same one: two batches of this process never act on one visitor at once (no
+        # WriteConflict between them; on PostgreSQL they would otherwise conflict whenever a
+        # visitor sends two events close together)
         self._queues: list[asyncio.Queue[tuple[Event, asyncio.Future] | None]] = [
-            asyncio.Queue() for _ in range(concurrency)]
+            asyncio.Queue() for _ in range(connections)]
         self._tasks: list[asyncio.Task] = []
         self._closing = False
         self.batches = 0  # how many transactions: lets tests and benchmarks see grouping
@@ -143,8 +143,14 @@ class Writer:
         await asyncio.gather(*self._tasks)
         await self._store.close()
         if self.batches:
-            log.info("stored %d events in %d transactions (%d computed again after a conflict)",
-                     self.stored, self.batches, self.conflicts)
+            log.info("stored %d events in %d transactions on %d connections (%d computed again "
+                     "after a conflict)", self.stored, self.batches, self.connections,
+                     self.conflicts)
+
+    @property
+    def connections(self) -> int:
+        """How many batches this writer has in flight at most."""
+        return len(self._queues)
 
     async def submit(self, event: Event) -> Stored:
         if self._closing:

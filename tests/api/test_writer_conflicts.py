@@ -6,6 +6,7 @@ instead (one writer), so there is no such interleaving to provoke there."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import asyncpg
 import pytest
@@ -20,6 +21,7 @@ from server.ingest.goal_cache import GoalCache
 from server.ingest.rows import NO_SESSION, SessionGrowth, SessionRow, VisitorMove, event_row
 from server.ingest.storage import WriteConflict
 from server.ingest.writer import Writer
+from tests.conftest import make_settings, running_app
 from tests.support.store import count_events, stored_events, stored_sessions
 
 SESSION_US = 30 * 60 * 1_000_000
@@ -71,45 +73,46 @@ async def test_a_write_after_its_read_changed_writes_nothing(postgres_only, db, 
     assert len(await stored_sessions(db, site.id)) == 1
 
 
-class Interjecting:
-    """A real PostgreSQL store whose first batch, between its reads and its write, sees another
-    batch (through the running app) store an event of the same visitor."""
+class WrappedStore:
+    """A real PostgreSQL store with something added around its transactions."""
 
-    def __init__(self, store: PgBatchStore, interject):
-        self._store, self._interject = store, interject
-
-    def transaction(self):
-        store, interject = self._store, self._interject
-        self._interject = None
-
-        class Tx:
-            def __init__(self, tx):
-                self._tx = tx
-
-            def __getattr__(self, name):
-                return getattr(self._tx, name)
-
-            async def read_visitors(self, rows):
-                read = await self._tx.read_visitors(rows)
-                if interject is not None:
-                    await interject()
-                return read
-
-        class Context:
-            async def __aenter__(self):
-                self._cm = store.transaction()
-                return Tx(await self._cm.__aenter__())
-
-            async def __aexit__(self, *exc):
-                return await self._cm.__aexit__(*exc)
-
-        return Context()
+    def __init__(self, store: PgBatchStore):
+        self._store = store
 
     async def warm_up(self):
         await self._store.warm_up()
 
     async def close(self):
         await self._store.close()
+
+
+class _InterjectingTx:
+    def __init__(self, tx, interject):
+        self._tx, self._interject = tx, interject
+
+    def __getattr__(self, name):
+        return getattr(self._tx, name)
+
+    async def read_visitors(self, rows):
+        read = await self._tx.read_visitors(rows)
+        if self._interject is not None:
+            await self._interject()
+        return read
+
+
+class Interjecting(WrappedStore):
+    """A real PostgreSQL store whose first batch, between its reads and its write, sees another
+    batch (through the running app) store an event of the same visitor."""
+
+    def __init__(self, store: PgBatchStore, interject):
+        super().__init__(store)
+        self._interject = interject
+
+    @contextlib.asynccontextmanager
+    async def transaction(self):
+        interject, self._interject = self._interject, None
+        async with self._store.transaction() as tx:
+            yield _InterjectingTx(tx, interject)
 
 
 async def test_the_writer_computes_a_conflicted_batch_again(postgres_only, db, site, client):
@@ -229,37 +232,24 @@ def test_after_conflicts_with_what_was_known_batches_read_for_longer():
     assert known.usable()
 
 
-class Overlapping:
+class Overlapping(WrappedStore):
     """A real PostgreSQL store that counts how many of its transactions are open at once, and
     holds each open a moment, so that a second batch starts while the first is in flight."""
 
     def __init__(self, store: PgBatchStore):
-        self._store, self.open, self.most_open = store, 0, 0
+        super().__init__(store)
+        self.open = self.most_open = 0
 
-    def transaction(self):
-        outer = self
-
-        class Context:
-            async def __aenter__(self):
-                outer.open += 1
-                outer.most_open = max(outer.most_open, outer.open)
-                self._cm = outer._store.transaction()
-                await asyncio.sleep(0.01)
-                return await self._cm.__aenter__()
-
-            async def __aexit__(self, *exc):
-                try:
-                    return await self._cm.__aexit__(*exc)
-                finally:
-                    outer.open -= 1
-
-        return Context()
-
-    async def warm_up(self):
-        await self._store.warm_up()
-
-    async def close(self):
-        await self._store.close()
+    @contextlib.asynccontextmanager
+    async def transaction(self):
+        self.open += 1
+        self.most_open = max(self.most_open, self.open)
+        try:
+            await asyncio.sleep(0.01)
+            async with self._store.transaction() as tx:
+                yield tx
+        finally:
+            self.open -= 1
 
 
 async def test_two_writer_connections_keep_each_visitors_events_in_one_of_them(
@@ -268,7 +258,7 @@ async def test_two_writer_connections_keep_each_visitors_events_in_one_of_them(
     visitor (each visitor's events queue for one connection), so they never conflict with
     each other, and every visitor's events land in one session."""
     store = Overlapping(PgBatchStore(db.url, connections=2))
-    writer = Writer(store, GoalCache(db), session_timeout_us=SESSION_US, concurrency=2)
+    writer = Writer(store, GoalCache(db), session_timeout_us=SESSION_US, connections=2)
     await writer.start()
     # enough visitors that both queues get some, whatever this process's string hashes are
     visitors = [f"w{i}" for i in range(24)]
@@ -294,5 +284,17 @@ def test_writer_connections_come_from_the_environment(monkeypatch):
     assert Settings.from_env().writer_connections == 2
     for wrong in ("0", "17", "two"):
         monkeypatch.setenv("GOALPOST_WRITER_CONNECTIONS", wrong)
-        with pytest.raises(SystemExit, match="GOALPOST_WRITER_CONNECTIONS"):
+        with pytest.raises(SystemExit, match="GOALPOST_WRITER_CONNECTIONS must be a whole"):
             Settings.from_env()
+
+
+async def test_the_server_writes_on_the_connections_it_is_set_to(postgres_only, database_url,
+                                                                  db, site):
+    for connections in (1, 2):
+        settings = make_settings(database_url, writer_connections=connections)
+        async with running_app(settings) as (application, client):
+            writer = application.state.writer
+            assert writer.connections == connections
+            await asyncio.gather(*(send(client, site, f"c{connections}-{i}") for i in range(8)))
+            assert writer.conflicts == 0
+    assert len(await stored_sessions(db, site.id)) == 16
