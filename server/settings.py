@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
 
-def _float(name: str, default: float) -> float:
+def _number(name: str, default: float) -> float:
+    """A number of seconds or events per second: 0 or more (0 turns the thing off)."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return float(raw)
-    except ValueError as exc:
-        raise SystemExit(f"{name} must be a number, got {raw!r}") from exc
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    # a negative or endless value has no meaning here: refused rather than quietly read as 0
+    if not math.isfinite(value) or value < 0:
+        raise SystemExit(f"{name} must be a number, 0 or more, got {raw!r}")
+    return value
 
 
 def _whole(name: str, default: int, lowest: int, highest: int | None, meaning: str) -> int:
@@ -90,24 +96,25 @@ class Settings:
     def from_env(cls, **overrides) -> "Settings":
         # 50/s with a burst of 100: far above what one browser sends, room for an office behind
         # one address, and a flood is still cut off
-        rate = _float("GOALPOST_RATE_LIMIT", 50.0)
+        rate = _number("GOALPOST_RATE_LIMIT", 50.0)
         values = dict(
             database_url=async_database_url(
                 os.environ.get("GOALPOST_DATABASE_URL") or "sqlite+aiosqlite:///./goalpost.db"
             ),
             admin_token=os.environ.get("GOALPOST_ADMIN_TOKEN") or None,
             rate_limit=rate,
-            rate_burst=_float("GOALPOST_RATE_BURST", max(rate * 2, 10.0) if rate else 0.0),
+            rate_burst=_number("GOALPOST_RATE_BURST", max(rate * 2, 10.0) if rate else 0.0),
             read_database_url=async_database_url(
                 os.environ.get("GOALPOST_READ_DATABASE_URL", "")) or None,
             retention_days=_days("GOALPOST_RETENTION_DAYS"),
             rollup_retention_days=_days("GOALPOST_ROLLUP_RETENTION_DAYS"),
             forwarded_allow_ips=os.environ.get("GOALPOST_FORWARDED_ALLOW_IPS", "").strip(),
-            live_queue_size=max(1, int(_float("GOALPOST_LIVE_QUEUE", 1024))),
-            sketch_merge_seconds=max(0.0, _float("GOALPOST_SKETCH_MERGE_SECONDS", 2.0)),
+            live_queue_size=_whole("GOALPOST_LIVE_QUEUE", 1024, 1, None,
+                                   "a whole number of events, 1 or more"),
+            sketch_merge_seconds=_number("GOALPOST_SKETCH_MERGE_SECONDS", 2.0),
             writer_connections=_whole("GOALPOST_WRITER_CONNECTIONS", 1, 1, 16,
                                       "a whole number from 1 to 16"),
-            dimension_build_seconds=max(0.0, _float("GOALPOST_DIMENSION_BUILD_SECONDS", 60.0)),
+            dimension_build_seconds=_number("GOALPOST_DIMENSION_BUILD_SECONDS", 60.0),
         )
         values.update(overrides)
         if "database_url" in overrides:

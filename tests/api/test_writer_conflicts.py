@@ -275,19 +275,6 @@ async def test_two_writer_connections_keep_each_visitors_events_in_one_of_them(
     assert {s["events"] for s in sessions} == {8}
 
 
-def test_writer_connections_come_from_the_environment(monkeypatch):
-    from server.settings import Settings
-
-    monkeypatch.delenv("GOALPOST_WRITER_CONNECTIONS", raising=False)
-    assert Settings.from_env().writer_connections == 1
-    monkeypatch.setenv("GOALPOST_WRITER_CONNECTIONS", "2")
-    assert Settings.from_env().writer_connections == 2
-    for wrong in ("0", "17", "two"):
-        monkeypatch.setenv("GOALPOST_WRITER_CONNECTIONS", wrong)
-        with pytest.raises(SystemExit, match="GOALPOST_WRITER_CONNECTIONS must be a whole"):
-            Settings.from_env()
-
-
 async def test_the_server_writes_on_the_connections_it_is_set_to(postgres_only, database_url,
                                                                   db, site):
     for connections in (1, 2):
