@@ -55,7 +55,7 @@ import httpx
 from asgi_lifespan import LifespanManager  # noqa: E402
 
 from server.app import create_app  # noqa: E402
-from server.clock import DAY_US  # noqa: E402
+from server.clock import DAY_US, HOUR_US  # noqa: E402
 from server.db.migrate import upgrade  # noqa: E402
 from server.db.models import SESSION_ATTRIBUTION  # noqa: E402
 from server.settings import Settings  # noqa: E402
@@ -190,11 +190,13 @@ def generation_sql(n_events: int, site_id: uuid.UUID, goals: dict[str, uuid.UUID
           FROM bench_sessions s
           CROSS JOIN LATERAL (SELECT j, random() AS r FROM generate_series(0, s.size - 1) j) e
         ) x""",
-        f"""INSERT INTO sessions (site_id, id, visitor_id, started_at, last_seen_at, entry_path,
-                                  referrer, has_converted, events, pageviews,
-                                  {", ".join(ATTRIBUTION)})
+        f"""INSERT INTO sessions (site_id, id, visitor_id, started_at, last_seen_at,
+                                  last_seen_hour, entry_path, referrer, has_converted, events,
+                                  pageviews, {", ".join(ATTRIBUTION)})
         SELECT {site}, s.id, 'v' || lpad(s.visitor::text, 8, '0'), s.started_at,
-               s.started_at + (s.size - 1) * s.gap, {PATH.replace("r.rank", "s.rank")},
+               s.started_at + (s.size - 1) * s.gap,
+               s.started_at + (s.size - 1) * s.gap - (s.started_at + (s.size - 1) * s.gap)
+                 % {HOUR_US}, {PATH.replace("r.rank", "s.rank")},
                {pick(REFERRERS, "s.referrer_no")}, a.converted, s.size, a.pageviews,
                {", ".join(ATTRIBUTION.values())}
         FROM bench_sessions s JOIN (

@@ -162,6 +162,10 @@ sessions = Table(
     Column("visitor_id", String(200), nullable=False),
     Column("started_at", BigInteger, nullable=False),
     Column("last_seen_at", BigInteger, nullable=False),
+    # the start of the UTC hour of last_seen_at: what the index of sessions by end is on, so
+    # that growing a session by an event changes no indexed column (PostgreSQL then updates the
+    # row in place, in the room its fillfactor of 80 leaves: migration 0010)
+    Column("last_seen_hour", BigInteger, nullable=False),
     Column("entry_path", Text),
     Column("referrer", Text),
     Column("has_converted", Boolean, nullable=False, server_default="0"),
@@ -174,7 +178,7 @@ sessions = Table(
     Index(None, "site_id", "started_at", "id"),
     Index(None, "site_id", "visitor_id", "started_at"),
     # sessions with events in a range: those that end in or after it (server/stats/breakdown.py)
-    Index(None, "site_id", "last_seen_at"),
+    Index(None, "site_id", "last_seen_hour"),
 )
 
 events = Table(

@@ -8,6 +8,7 @@ from typing import AsyncIterator
 
 from sqlalchemy import Boolean, and_, bindparam, case, or_, select, tuple_, update
 
+from server.clock import HOUR_US
 from server.db.engine import Database
 from server.db.models import event_keys, goals, sessions, sites, visitors
 from server.db.models import events as events_table
@@ -107,6 +108,9 @@ _GROW_SESSION = (
         last_seen_at=case(
             (sessions.c.last_seen_at > bindparam("b_last_seen"), sessions.c.last_seen_at),
             else_=bindparam("b_last_seen")),
+        last_seen_hour=case(
+            (sessions.c.last_seen_at > bindparam("b_last_seen"), sessions.c.last_seen_hour),
+            else_=bindparam("b_last_seen") - bindparam("b_last_seen") % HOUR_US),
         has_converted=or_(sessions.c.has_converted, bindparam("b_converted", type_=Boolean)),
         events=sessions.c.events + bindparam("b_events"),
         pageviews=sessions.c.pageviews + bindparam("b_pageviews"),

@@ -27,6 +27,7 @@ from typing import AsyncIterator
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from server.clock import HOUR_US
 from server.db import models
 from server.ids import new_id
 from server.ingest import rollups
@@ -326,6 +327,7 @@ WITH keys AS (
 ), grown AS (
   UPDATE sessions s SET started_at = LEAST(s.started_at, u.first_seen),
     last_seen_at = GREATEST(s.last_seen_at, u.last_seen),
+    last_seen_hour = GREATEST(s.last_seen_hour, u.last_seen - u.last_seen % {hour}),
     has_converted = s.has_converted OR u.converted,
     events = s.events + u.events, pageviews = s.pageviews + u.pageviews
   FROM {grown} AS u
@@ -365,7 +367,8 @@ FROM {expected} AS e
    .replace("{move_fields}", ", ".join(VisitorMove._fields))
    .replace("{event_columns}", ", ".join(EventRow._fields))
    .replace("{counter_columns}", ", ".join(CounterRow._fields))
-   .replace("{channel}", CHANNEL),
+   .replace("{channel}", CHANNEL)
+   .replace("{hour}", str(HOUR_US)),
     keys=typed(models.event_keys, EventKeyRow),
     arrived=typed(models.visitors, VisitorMove),
     moved=typed(models.visitors, VisitorMove) + [("version", "bigint")],

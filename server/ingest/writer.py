@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from server.clock import now_us
+from server.clock import hour_of, now_us
 from server.db.models import SESSION_ATTRIBUTION
 from server.errors import ApiError, NotFound, Unavailable
 from server.ids import new_id
@@ -332,9 +332,9 @@ class Writer:
             new_sessions=[
                 SessionRow(site_id=c.site_id, id=c.id, visitor_id=c.visitor_id,
                            started_at=c.started_at, last_seen_at=c.last_seen_at,
-                           entry_path=c.first.path, referrer=c.first.referrer,
-                           has_converted=c.has_converted, events=c.events,
-                           pageviews=c.pageviews, **_attribution_of(c))
+                           last_seen_hour=hour_of(c.last_seen_at), entry_path=c.first.path,
+                           referrer=c.first.referrer, has_converted=c.has_converted,
+                           events=c.events, pageviews=c.pageviews, **_attribution_of(c))
                 for c in changes.values() if c.is_new],
             grown_sessions=[
                 SessionGrowth(c.site_id, c.id, c.started_at, c.last_seen_at, c.has_converted,

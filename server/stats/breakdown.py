@@ -28,6 +28,7 @@ from collections import defaultdict
 
 from sqlalchemy import and_, case, exists, func, or_, select
 
+from server.clock import hour_of
 from server.db import hll
 from server.db.engine import Database
 from server.db.models import events, sessions
@@ -95,8 +96,7 @@ class Scope:
         when = [and_(events.c.occurred_at >= a, events.c.occurred_at < b,
                      # implied (a session spans its events), and they let PostgreSQL hash-join
                      # the few sessions of a recent hour instead of looking each event's up
-                     *((sessions.c.last_seen_at >= a, sessions.c.started_at < b) if joined
-                       else ()))
+                     *(_sessions_overlapping(a, b) if joined else ()))
                 for a, b in parts]
         where = [events.c.site_id == self.site_id, when[0] if len(when) == 1 else or_(*when),
                  *self.session, *(_equals(events.c.path, page) for page in self.pages)]
@@ -115,8 +115,16 @@ class Scope:
         has_event = exists().where(events.c.site_id == sessions.c.site_id,
                                    events.c.session_id == sessions.c.id,
                                    events.c.occurred_at >= r.start, events.c.occurred_at < r.end)
-        return [sessions.c.site_id == self.site_id, sessions.c.last_seen_at >= r.start,
-                sessions.c.started_at < r.end, *self.session, or_(inside, has_event)]
+        return [sessions.c.site_id == self.site_id, *_sessions_overlapping(r.start, r.end),
+                *self.session, or_(inside, has_event)]
+
+
+def _sessions_overlapping(start: int, end: int) -> tuple:
+    """Sessions with a moment in [start, end). The sessions index is by the hour of their last
+    event (models.py says why), not by the moment: the hour's bound finds them, the moment's
+    keeps the right ones."""
+    return (sessions.c.last_seen_hour >= hour_of(start), sessions.c.last_seen_at >= start,
+            sessions.c.started_at < end)
 
 
 def dimension_column(by: str):

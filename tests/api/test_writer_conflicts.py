@@ -30,7 +30,9 @@ SESSION_US = 30 * 60 * 1_000_000
 @pytest.fixture
 def postgres_only(backend):
     if backend != "postgres":
-        pytest.skip("SQLite's writer locks the visitor rows until commit: nothing to conflict")
+        # SQLite's writer locks the visitor rows until commit (nothing to conflict), and
+        # rewrites a row whole on update
+        pytest.skip("a PostgreSQL writer's behaviour")
 
 
 async def send(client, site, visitor):
@@ -142,8 +144,8 @@ async def test_the_write_finds_a_batchs_visitors_and_sessions_by_key(postgres_on
                                   session_started_at)
             SELECT $1, 'big' || i, gen_random_uuid(), 1, 1 FROM generate_series(1, 5000) i;
             INSERT INTO sessions (site_id, id, visitor_id, started_at, last_seen_at,
-                                  has_converted, events, pageviews)
-            SELECT site_id, session_id, visitor_id, 1, 1, false, 1, 1 FROM visitors
+                                  last_seen_hour, has_converted, events, pageviews)
+            SELECT site_id, session_id, visitor_id, 1, 1, 0, false, 1, 1 FROM visitors
             WHERE site_id = $1;
             ANALYZE visitors; ANALYZE sessions""".replace("$1", f"'{site.id}'::uuid"))
     finally:
@@ -285,3 +287,26 @@ async def test_the_server_writes_on_the_connections_it_is_set_to(postgres_only, 
             await asyncio.gather(*(send(client, site, f"c{connections}-{i}") for i in range(8)))
             assert writer.conflicts == 0
     assert len(await stored_sessions(db, site.id)) == 16
+
+
+async def test_a_session_grows_in_place(postgres_only, client, site, db):
+    """Growing a session by an event changes no indexed column of `sessions` (migration 0010),
+    so PostgreSQL writes the new row version beside the old one on its page and adds nothing
+    to the table's indexes (a HOT update: the new version is a heap-only tuple). An index on a
+    column that every event moves, such as last_seen_at, makes every such update write an
+    entry into each index."""
+    conn = await asyncpg.connect(asyncpg_dsn(db.url))
+    try:
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        for _ in range(3):
+            await send(client, site, "grower")
+            row = await conn.fetchrow(
+                "SELECT (ctid::text::point)[0]::int AS block, (ctid::text::point)[1]::int AS "
+                "item, events FROM sessions WHERE site_id = $1", site.id)
+            flags = await conn.fetchval(
+                "SELECT t_infomask2 FROM heap_page_items(get_raw_page('sessions', $1)) "
+                "WHERE lp = $2", row["block"], row["item"])
+            heap_only = bool(flags & 0x8000)  # HEAP_ONLY_TUPLE
+            assert heap_only == (row["events"] > 1), (row["events"], hex(flags))
+    finally:
+        await conn.close()

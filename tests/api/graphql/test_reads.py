@@ -284,3 +284,24 @@ async def test_form_test_event(admin, site):
     assert result["goal"] == {"name": "Contact"}
     assert [c["actual"] for c in result["tried"][0]["conditions"]] == ["cf7", "123", "/contact",
                                                                       None]
+
+
+BY_SOURCE = ("query($s: ID!, $r: DateRange) { breakdown(siteId: $s, by: SOURCE, range: $r) { "
+             "value visitors } }")
+
+
+async def test_a_range_from_within_an_hour_finds_the_sessions_that_end_in_it(admin, site,
+                                                                            events: Events):
+    """Sessions are indexed by the hour of their last event, not the moment (migration 0010):
+    a breakdown by source over a range that starts at 9:30 must still count the session from
+    9:10 to 9:45 (its last event's hour, 9:00, is before the range) and leave out the one that
+    ended at 9:20."""
+    hour = hours_ago(5).replace(minute=0, second=0, microsecond=0)
+    for minutes in (10, 25, 45):  # one session: 15 and 20 minutes apart
+        await events.send(at=hour + timedelta(minutes=minutes), visitor="in",
+                          referrer="https://www.google.com/" if minutes == 10 else None)
+    await events.send(at=hour + timedelta(minutes=20), visitor="out",
+                      referrer="https://www.bing.com/")
+    r = {"from": iso(hour + timedelta(minutes=30)), "to": iso(hour + timedelta(hours=2))}
+    assert (await admin(BY_SOURCE, s=str(site.id), r=r))["breakdown"] == [
+        {"value": "Google", "visitors": 1}]
