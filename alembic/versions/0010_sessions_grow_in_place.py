@@ -49,6 +49,10 @@ def upgrade() -> None:
     op.drop_index("ix_sessions_site_id_last_seen_at", table_name="sessions")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE sessions SET (fillfactor = 80)")
+        # a finer histogram of the hours: with the default (100), the current hour's sessions
+        # were estimated at ~4 times their number at 10M events and breakdowns looked each raw
+        # event's session up (17-21 ms) instead of hash-joining them (7-8 ms)
+        op.execute("ALTER TABLE sessions ALTER COLUMN last_seen_hour SET STATISTICS 1000")
 
 
 def downgrade() -> None:

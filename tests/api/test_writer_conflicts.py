@@ -308,5 +308,9 @@ async def test_a_session_grows_in_place(postgres_only, client, site, db):
                 "WHERE lp = $2", row["block"], row["item"])
             heap_only = bool(flags & 0x8000)  # HEAP_ONLY_TUPLE
             assert heap_only == (row["events"] > 1), (row["events"], hex(flags))
+        # and the planner knows the hours finely enough to hash-join a recent hour's sessions
+        assert await conn.fetchval(
+            "SELECT attstattarget FROM pg_attribute WHERE attrelid = 'sessions'::regclass "
+            "AND attname = 'last_seen_hour'") == 1000
     finally:
         await conn.close()
