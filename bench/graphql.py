@@ -54,7 +54,7 @@ import httpx
 
 from asgi_lifespan import LifespanManager  # noqa: E402
 
-from server.app import create_app  # noqa: E402
+from server.cli import create_serving_app  # noqa: E402
 from server.clock import DAY_US, HOUR_US  # noqa: E402
 from server.db.migrate import upgrade  # noqa: E402
 from server.db.models import SESSION_ATTRIBUTION  # noqa: E402
@@ -503,8 +503,9 @@ async def measure(url: str, rounds: int, cold: bool) -> bool:
     start, end = now - 30 * DAY_US, now + 1
     # the rollups were built by generate(): a server's background builds would only compete
     # with the reads measured
-    app = create_app(Settings(database_url=url, admin_token=TOKEN, rate_limit=0.0,
-                              dimension_build_seconds=0.0))
+    # the app as `goalpost serve` runs it (its garbage collector tuned after start-up)
+    app = create_serving_app(Settings(database_url=url, admin_token=TOKEN, rate_limit=0.0,
+                                      dimension_build_seconds=0.0))
     agreed = True
     async with LifespanManager(app, startup_timeout=60):
         transport = httpx.ASGITransport(app=app)

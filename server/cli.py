@@ -33,12 +33,13 @@ def cmd_migrate(args, settings: Settings) -> int:
     return 0
 
 
-def create_serving_app():
-    """The app each `goalpost serve` worker runs: create_app, with the garbage collector tuned
-    once the lifespan has made the long-lived objects."""
+def create_serving_app(settings: Settings | None = None):
+    """The app each `goalpost serve` worker runs (settings from the environment; a benchmark
+    passes its own): create_app, with the garbage collector tuned once the lifespan has made
+    the long-lived objects."""
     from server.app import create_app
 
-    app = create_app()
+    app = create_app(settings)
     start = app.router.lifespan_context
 
     @contextlib.asynccontextmanager

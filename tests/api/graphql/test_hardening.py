@@ -6,8 +6,9 @@ import logging
 from pathlib import Path
 
 import httpx
+from strawberry.extensions.validation_cache import _get_validate_cache
 
-from server.schema.schema import MAX_ALIASES, MAX_DEPTH, sdl
+from server.schema.schema import CACHE_SIZE, MAX_ALIASES, MAX_DEPTH, sdl
 from tests.conftest import ADMIN_TOKEN
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -44,6 +45,20 @@ async def test_alias_limit(admin):
     query = "{ " + " ".join(f"a{i}: sites {{ id }}" for i in range(MAX_ALIASES + 1)) + " }"
     errors = await admin.errors(query)
     assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_repeated_query_is_validated_once(admin):
+    """The validation cache hits for a query seen before (a limiter made per request gave it
+    new rules each time, and it never did), and a refused query stays refused from it."""
+    cache = _get_validate_cache(CACHE_SIZE)
+    query = "{ sites { id name } more: sites { id } }"
+    await admin(query)
+    hits = cache.cache_info().hits
+    await admin(query)
+    assert cache.cache_info().hits == hits + 1
+    too_deep = "{ sites { " + "goals { site { " * MAX_DEPTH + "id" + " } }" * MAX_DEPTH + " } }"
+    for _ in range(2):
+        assert "depth" in (await admin.errors(too_deep))[0]["message"]
 
 
 async def test_token_limit(admin):
