@@ -217,6 +217,27 @@ def test_merging_into_a_sketch_equals_sketching_everything():
             blob = merged
 
 
+def test_merged_registers_are_those_of_every_visitor():
+    """Sparse sketches overlapping in their registers, dense ones, and visitors not yet in a
+    sketch merge into exactly the registers of all of them."""
+    import random
+    rng = random.Random(3)
+    everyone = [f"v{i}" for i in range(30_000)]
+    # every fourth big enough to be stored dense (a third of the registers set)
+    groups = [rng.sample(everyone, 12_000 if k % 4 == 0 else rng.randint(0, 4000))
+              for k in range(12)]
+    extra = rng.sample(everyone, 300)
+    blobs = [hll.encode_compact(hll.merged([], group)) if k % 4 == 0
+             else hll.encode(hll.registers(group)) for k, group in enumerate(groups)]
+    assert any(len(b) == hll.M for b in blobs) and any(len(b) != hll.M for b in blobs)
+    expected = [0] * hll.M
+    for i, r in hll.registers([v for group in groups for v in group] + extra).items():
+        expected[i] = r
+    assert hll.merged(blobs, extra).tolist() == expected
+    assert hll.merged(blobs[1:2]).tolist() == [
+        dict(hll.registers(groups[1])).get(i, 0) for i in range(hll.M)]
+
+
 async def test_a_rebuild_hashes_each_visitor_once(admin, db, site, client, monkeypatch):
     """Hashing is most of a rebuild's time (minutes at 10M events): a visitor seen in many hours
     and goals is hashed once, and the sketches are still the writer's."""
