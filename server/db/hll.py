@@ -81,18 +81,10 @@ def merged(blobs: Iterable[bytes], extra_visitors: Iterable[str] = ()) -> np.nda
     data = b"".join(sparse)
     if data:
         arr = np.frombuffer(data, dtype=_PAIR)
-        if len(sparse) == 1:  # one sketch's registers are distinct
-            at, values = arr["i"], arr["v"]
-        else:  # each register's largest value: the last of its run, sorted by register, value
-            arr = arr[np.lexsort((arr["v"], arr["i"]))]
-            last = np.r_[arr["i"][1:] != arr["i"][:-1], True]
-            at, values = arr["i"][last], arr["v"][last]
-        regs[at] = np.maximum(regs[at], values)
-    extra = registers(extra_visitors)
-    if extra:
-        at = np.fromiter(extra.keys(), dtype=np.intp, count=len(extra))
-        regs[at] = np.maximum(regs[at], np.fromiter(extra.values(), dtype=np.uint8,
-                                                     count=len(extra)))
+        np.maximum.at(regs, arr["i"], arr["v"])
+    for i, r in registers(extra_visitors).items():
+        if r > regs[i]:
+            regs[i] = r
     return regs
 
 
