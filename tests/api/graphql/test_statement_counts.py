@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
-from tests.api.graphql.conftest import create_goal
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from tests.api.graphql.conftest import Events, create_goal, hours_ago
 from tests.api.graphql.test_batching import StatementCounter
 
 DASHBOARD = """
@@ -78,3 +83,49 @@ async def test_statement_counts(app, admin, site):
     counts = await _counts(app, admin, site)
     budget = BUDGETS[app.state.db.write.dialect.name]
     assert all(counts[k] <= budget[k] for k in budget), (counts, budget)
+
+
+READS = """
+query($s: ID!) {
+  kpis(siteId: $s) { visitors conversions }
+  goalStats(siteId: $s) { goal { name } conversions }
+  breakdown(siteId: $s, by: PAGE) { value visitors }
+  sessions(siteId: $s, first: 10) { totalCount edges { node { id } } }
+}"""
+
+
+async def test_analytics_reads_open_no_transaction(app, admin, site, client, backend):
+    """On PostgreSQL the analytics reads run outside a transaction (under READ COMMITTED each
+    statement has its own snapshot either way): no BEGIN and ROLLBACK round trips around them."""
+    if backend != "postgres":
+        pytest.skip("a SQLite reader's transaction holds its snapshot of the file: kept")
+    await create_goal(admin, site.id, "Buy")
+    sender = Events(client, site)
+    for i in range(6):
+        await sender.send(at=hours_ago(2) + timedelta(minutes=i), visitor=f"v{i % 3}")
+    reads: list = []  # the analytics reads' connections
+    sent: list[str] = []  # what asyncpg sent outside prepared statements: BEGIN, ROLLBACK
+
+    def log(record):
+        sent.append(record.query.strip().rstrip(";").upper())
+
+    def connected(connection):
+        driver = connection.connection.driver_connection
+        reads.append(driver)
+        driver.add_query_logger(log)
+
+    def returned(dbapi_connection, _record):
+        # what a pooled connection serves after the read (the primary's work) is not its own
+        if dbapi_connection.driver_connection in reads:
+            dbapi_connection.driver_connection.remove_query_logger(log)
+
+    replica = app.state.db.replica.sync_engine
+    event.listen(replica, "engine_connect", connected)
+    event.listen(replica.pool, "checkin", returned)
+    try:
+        await admin(READS, s=str(site.id))
+    finally:
+        event.remove(replica, "engine_connect", connected)
+        event.remove(replica.pool, "checkin", returned)
+    assert len(reads) >= 4, reads  # kpis, goalStats, breakdown (two), sessions
+    assert sent == [], sent
