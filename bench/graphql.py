@@ -18,16 +18,15 @@ PostgreSQL one site with N events (default 1M, made to scale to 10M) over the la
   every server's maintenance would have kept them over the month.
 
 Then, through the real endpoint (the ASGI app as `goalpost serve` makes it, on uvloop, over
-httpx): kpis, goalStats,
-the first sessions page (20 sessions with their events and goals), a breakdown by every
-dimension (and one for a goal) and one filtered kpis, each beside one hand-written SQL query
-over the raw events and sessions computing the same numbers, in the same run. Per read: the
-first call (with --cold the dimension rollups are dropped first: breakdowns then read the
-events, as on a server whose maintenance has not built them yet), the median of the later calls
-(made before the SQL's), and the SQL's median (each of --rounds calls, fewer once they took 10 s: the SQL at 10M events
-takes up to a minute a call). The two agree on every count and sum (checked; any difference is
-printed and makes the exit status 1); visitor counts read from sketches are HyperLogLog
-estimates, printed with their error.
+httpx): kpis, goalStats, the first sessions page (20 sessions with their events and goals), a
+breakdown by every dimension (and one for a goal) and one filtered kpis, each beside one
+hand-written SQL query over the raw events and sessions computing the same numbers, in the same
+run. Per read: the first call (with --cold the dimension rollups are dropped first: breakdowns
+then read the events, as on a server whose maintenance has not built them yet), the median of
+the later calls (made before the SQL's), and the SQL's median (each of --rounds calls, fewer
+once they took 10 s: the SQL at 10M events takes up to a minute a call). The two agree on every
+count and sum (checked; any difference is printed and makes the exit status 1); visitor counts
+read from sketches are HyperLogLog estimates, printed with their error.
 
 The database is dropped at the end unless --keep; --database measures a kept one again (its
 dimension rollups built already, unless --cold drops them first).
