@@ -305,3 +305,30 @@ async def test_the_sketches_statement_has_no_nested_loop_in_its_generic_plan(db,
     daily_rows = 3 * len(goals)
     again = [n for n in loops(plan[0]["Plan"]) if n[1] > 1]
     assert all(kind == "CTE Scan" and n <= daily_rows for kind, n in again), again
+
+
+async def test_a_dense_dimension_sketch_is_stored_as_it_is(db, site, backend):
+    """Migration 0011: PostgreSQL does not compress dimension sketches (a 10M PAGE breakdown
+    read its top values' 2.6 MB of sketches in 10.6-11.3 ms compressed, 6.7-8.2 as they are).
+    A dense sketch, as maintenance writes a busy day's, is read back unchanged."""
+    from sqlalchemy import func, insert, text
+
+    from server.db.models import dimension_sketches
+
+    if backend != "postgres":
+        pytest.skip("PostgreSQL's storage of large values")
+    dense = hll.encode_compact(hll.merged([], (f"v{i}" for i in range(12_000))))
+    assert len(dense) == hll.M
+    async with db.write.begin() as conn:
+        await conn.execute(insert(dimension_sketches).values(
+            site_id=site.id, dimension="PAGE", hours=24, start=0, value_hash=1, value="/",
+            sketch=dense))
+        stored, compression = (await conn.execute(
+            select(dimension_sketches.c.sketch,
+                   func.pg_column_compression(dimension_sketches.c.sketch))
+            .where(dimension_sketches.c.site_id == site.id))).one()
+        storage = (await conn.execute(text(
+            "SELECT attstorage::text FROM pg_attribute WHERE attrelid = "
+            "'dimension_sketches'::regclass AND attname = 'sketch'"))).scalar_one()
+    assert stored == dense
+    assert (compression, storage) == (None, "e")
