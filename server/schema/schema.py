@@ -123,7 +123,7 @@ CACHE_SIZE = 512  # query texts parsed and validated, kept
 # The depth and alias limits' validation rules, made once. Each QueryDepthLimiter or
 # MaxAliasesLimiter makes a new rule class, and the validation cache is keyed by the rules as
 # well as the document: with a limiter made per request it never hit, and every request was
-# validated again (~3 ms of a 10M breakdown's 40).
+# validated again (1.8 ms for kpis, 2.4 for a breakdown, 3.6 for a sessions page).
 LIMIT_RULES = (*QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
                *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules)
 

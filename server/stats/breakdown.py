@@ -234,7 +234,8 @@ async def _raw_part(db: Database, scope: Scope, by: str, column, raw, goal_id) -
         return part
     async with db.replica.connect() as conn:
         # one row per value with its visitors as one list (with a pageview, for PAGE): a row
-        # per value and visitor cost the read ~4x the CPU in Python at 5,000 raw events
+        # per value and visitor cost this read twice the CPU in Python (9.7 ms against 4.3 for
+        # a 10M PAGE breakdown's 5,051 raw events)
         visitors = _distinct_list(conn, events.c.visitor_id)
         if by == PAGE:
             visitors = visitors.filter(events.c.type == "pageview")
