@@ -7,9 +7,11 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, insert, select, text
 
-from server.db.models import events, rollup_coverage, rollup_hourly, visitor_sketches
+from server.db.models import (
+    dimension_sketches, events, rollup_coverage, rollup_hourly, visitor_sketches,
+)
 from server.clock import HOUR_US, hour_of
 from server.db import hll
 from server.ingest import rollups
@@ -311,10 +313,6 @@ async def test_a_dense_dimension_sketch_is_stored_as_it_is(db, site, backend):
     """Migration 0011: PostgreSQL does not compress dimension sketches (a 10M PAGE breakdown
     read its top values' 2.6 MB of sketches in 10.6-11.3 ms compressed, 6.7-8.2 as they are).
     A dense sketch, as maintenance writes a busy day's, is read back unchanged."""
-    from sqlalchemy import func, insert, text
-
-    from server.db.models import dimension_sketches
-
     if backend != "postgres":
         pytest.skip("PostgreSQL's storage of large values")
     dense = hll.encode_compact(hll.merged([], (f"v{i}" for i in range(12_000))))
