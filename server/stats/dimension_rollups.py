@@ -87,8 +87,9 @@ SPAN_US = {HOUR: HOUR_US, DAY: DAY_US, WEEK: WEEK_US}
 PARTS = {DAY: HOUR, WEEK: DAY}  # the spans a longer span is merged from
 
 
-def span_start(hours: int, at: int) -> int:
-    """The start of the span of that length holding `at`."""
+def span_start(hours: int, at):
+    """The start of the span of that length holding `at` (a moment, or a column of them: the
+    same arithmetic in SQL)."""
     return at - (at - MONDAY) % WEEK_US if hours == WEEK else at - at % SPAN_US[hours]
 
 
@@ -149,7 +150,7 @@ COUNT_NAMES = ("events", "pageviews", "conversions", "sessions")
 
 
 def _counts(row) -> Counts | None:
-    counts = (int(row.events), int(row.pageviews), int(row.conversions), int(row.sessions))
+    counts = tuple(int(row._mapping[name]) for name in COUNT_NAMES)
     return counts if any(counts) else None  # an hour whose events were all erased: none
 
 
@@ -157,13 +158,9 @@ def _wanted_query(site_id: uuid.UUID, hours: int, runs: list[tuple[int, int]]):
     """Per span of that length starting in the runs, the site's rollup_hourly counters (summed
     over the span's hours)."""
     h = rollup_hourly.c
-    if hours == HOUR:
-        start = h.hour.label("start")
-    elif hours == WEEK:
-        start = (h.hour - (h.hour - MONDAY) % WEEK_US).label("start")
-    else:
-        start = (h.hour - h.hour % SPAN_US[hours]).label("start")
-    counts = (h.events, h.pageviews, h.conversions, h.sessions)
+    # span_start's arithmetic, on the column
+    start = (h.hour if hours == HOUR else span_start(hours, h.hour)).label("start")
+    counts = tuple(h[name] for name in COUNT_NAMES)
     if hours != HOUR:
         counts = tuple(func.sum(c) for c in counts)
     query = (select(false().label("built"), start,
