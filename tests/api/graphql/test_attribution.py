@@ -534,6 +534,30 @@ async def test_a_breakdown_merges_the_sketches_of_its_top_values_only(admin, db,
     assert len(merged) == len(visits)
 
 
+async def test_a_breakdown_of_another_range_reuses_its_statements(admin, db, site, events):
+    """The rollups' statements are made once per shape (how many runs of each span length),
+    their values bound at each read: a breakdown over another range of the same shape makes
+    none, and reads that range's rows."""
+    for day, path in ((DAY, "/first"), (DAY + timedelta(days=1), "/second")):
+        await events.send(at=day + timedelta(hours=1), visitor=f"v{path}",
+                          url=f"https://{site.domain}{path}")
+    await cover_with_rollups(db, site)
+    await dimension_rollups.maintain(db, now_us(), site_ids=[site.id])
+    made = (dimension_rollups._wanted_and_built_statement, dimension_rollups._totals_statement,
+            dimension_rollups._sketches_statement, dimension_rollups._counters_statement)
+
+    def hours(day: int) -> dict:  # that day's event's hour and the next: one run of hour rows
+        at = DAY + timedelta(days=day, hours=1)
+        return {"from": iso(at), "to": iso(at + timedelta(hours=2))}
+
+    first = (await admin(BREAKDOWN, s=str(site.id), by="PAGE", r=hours(0)))["breakdown"]
+    before = [statement.cache_info().misses for statement in made]
+    second = (await admin(BREAKDOWN, s=str(site.id), by="PAGE", r=hours(1)))["breakdown"]
+    assert [statement.cache_info().misses for statement in made] == before
+    assert [(r["value"], r["visitors"]) for r in first] == [("/first", 1)]
+    assert [(r["value"], r["visitors"]) for r in second] == [("/second", 1)]
+
+
 async def test_a_breakdown_past_its_first_candidates_counts_their_conversions(admin, db, site,
                                                                              events):
     """Twelve pages seen by one visitor in three hours rank first by their bound (their hours'
