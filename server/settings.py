@@ -66,7 +66,7 @@ class Settings:
     # always 1). With one, each transaction's fixed cost is shared by twice the events: in
     # alternating runs PostgreSQL spent ~255 µs of CPU per event against ~305 with two at 2,000
     # events/s, and ~110 against ~170 at saturation, where both stored about as many events
-    # (README, "What changed on 1 Dec")
+    # (bench/RESULTS-ingest.md, "What changed on 1 Dec")
     writer_connections: int = 1
     retry_after_seconds: int = 5
     # GraphQL's analytics reads (kpis, goalStats, sessions, timeseries) go here when set: a

@@ -9,7 +9,7 @@ sessions that end in or after a range's start, so the index is now on the hour o
 (`last_seen_hour`), which moves at most once an hour per session; on PostgreSQL sessions get a
 fillfactor of 80, leaving each page room for the new versions. In three alternating
 bench/ingest.py runs (1 Dec, 11:36-12:01 UTC) Goalpost stored 9,821, 8,583 and 7,689 events/s
-against 7,793, 6,507 and 6,724 before (README, "Sessions grow in place").
+against 7,793, 6,507 and 6,724 before (bench/RESULTS-ingest.md, "Sessions grow in place").
 
 Revision ID: 0010
 Revises: 0009
