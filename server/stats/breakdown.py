@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from collections import defaultdict
 
+import numpy as np
 import orjson
 from sqlalchemy import and_, case, exists, func, or_, select
 
@@ -267,6 +268,37 @@ def _lists(conn):
     return list if conn.dialect.name == "postgresql" else orjson.loads
 
 
+def _ranked(bounds: np.ndarray) -> np.ndarray:
+    """Positions by bound, highest first, ties in their order."""
+    return np.argsort(-bounds, kind="stable")
+
+
+def _bounds(summed: np.ndarray, part: _RawPart) -> tuple[list[int], list[int]]:
+    """(every value hash, the bound of its visitors), highest bound first: the rollups' bounds
+    and the raw ends' visitors added up, a value of the raw ends only (goal events) being one
+    too. In numpy: a month of pages holds thousands of values, of which a few dozen are ever
+    looked at."""
+    hashes = summed["value_hash"]
+    bounds = summed["visitors"].copy()
+    raw = {h: len(part.visitors.get(h, ())) for h in (*part.visitors, *part.values)}
+    extra: dict[int, int] = {}
+    if raw:
+        asked = np.fromiter(raw, dtype=np.int64, count=len(raw))
+        added = np.fromiter(raw.values(), dtype=np.int64, count=len(raw))
+        if len(hashes):
+            at = np.minimum(np.searchsorted(hashes, asked), len(hashes) - 1)
+            rolled = hashes[at] == asked
+        else:
+            at, rolled = asked, np.zeros(len(raw), dtype=bool)
+        bounds[at[rolled]] += added[rolled]  # each hash once: no repeated positions
+        extra = {h: n for (h, n), r in zip(raw.items(), rolled.tolist()) if not r}
+    hashes = np.concatenate([hashes, np.fromiter(extra, dtype=np.int64, count=len(extra))])
+    bounds = np.concatenate([bounds, np.fromiter(extra.values(), dtype=np.int64,
+                                                 count=len(extra))])
+    order = _ranked(bounds)
+    return hashes[order].tolist(), bounds[order].tolist()
+
+
 async def _rolled_breakdown(db: Database, conn, scope: Scope, by: str, column, spans, raw,
                             goal_id, first: int) -> list[Row]:
     """The top rows from the dimension rollups (and the raw ends of the range). Values are
@@ -277,30 +309,26 @@ async def _rolled_breakdown(db: Database, conn, scope: Scope, by: str, column, s
     raw_part = asyncio.create_task(_raw_part(db, scope, by, column, raw, goal_id))
     try:
         summed = await dimension_rollups.totals(conn, site_id, by, spans)
-        rolled = dict(zip(summed["value_hash"].tolist(), summed["visitors"].tolist()))
         # the likely top values' sketches while the raw ends are read
         chunk = max(first, 1) + 10
-        likely = sorted(rolled, key=lambda h: -rolled[h])[:chunk] if first else []
+        likely = summed["value_hash"][_ranked(summed["visitors"])[:chunk]].tolist() \
+            if first else []
         blobs, values = await dimension_rollups.sketches(conn, site_id, by, spans, likely)
         money = await dimension_rollups.counters(conn, site_id, by, spans, goal_id=goal_id,
                                                  hashes=likely)
         part = await raw_part
     finally:
         raw_part.cancel()
-    bound = defaultdict(int, rolled)
-    for h, visitors in part.visitors.items():
-        bound[h] += len(visitors)
+    candidates, bound = _bounds(summed, part)  # bound[i]: of candidates[i]
     for h, value in part.values.items():
         values.setdefault(h, value)
-        bound.setdefault(h, 0)  # a value of the raw ends only (goal events) is one too
-    candidates = sorted(bound, key=lambda h: -bound[h])
     fetched = set(likely)
     seen: dict[int, int] = {}
     taken = 0
     while taken < len(candidates) and first:
         if len(seen) >= first:
             best = sorted(seen.values(), reverse=True)[first - 1]
-            if bound[candidates[taken]] < best:
+            if bound[taken] < best:
                 break
         batch = candidates[taken:taken + chunk]
         missing = [h for h in batch if h not in fetched]
@@ -309,9 +337,9 @@ async def _rolled_breakdown(db: Database, conn, scope: Scope, by: str, column, s
             blobs.update(more)
             values.update(named)
             fetched.update(missing)
-        for h in batch:
+        for i, h in enumerate(batch, start=taken):
             # an estimate above the exact bound is the sketch's error: the bound is closer
-            seen[h] = min(bound[h], hll.estimate(hll.merged(blobs.get(h, ()),
+            seen[h] = min(bound[i], hll.estimate(hll.merged(blobs.get(h, ()),
                                                             part.visitors.get(h, ()))))
         taken += len(batch)
         chunk *= 2
