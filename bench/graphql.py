@@ -23,7 +23,8 @@ breakdown by every dimension (and one for a goal) and one filtered kpis, each be
 hand-written SQL query over the raw events and sessions computing the same numbers, in the same
 run. Per read: the first call (with --cold the dimension rollups are dropped first: breakdowns
 then read the events, as on a server whose maintenance has not built them yet), the median of
-the later calls (made before the SQL's), and the SQL's median (each of --rounds calls, fewer
+the later calls (the reads taking turns, one call each per round, all before any SQL), and
+the SQL's median (each of --rounds calls, fewer
 once they took 10 s: the SQL at 10M events takes up to a minute a call). The two agree on every
 count and sum (checked; any difference is printed and makes the exit status 1); visitor counts
 read from sketches are HyperLogLog estimates, printed with their error.
@@ -543,16 +544,26 @@ async def measure(url: str, rounds: int, cold: bool) -> bool:
             print(f"load average at start: {os.getloadavg()}", flush=True)
             print(f"{'read':<{width}} {'first ms':>9} {'GraphQL ms':>15} {'one SQL ms':>15}  "
                   f"check (ms: median (calls))", flush=True)
-            for name, gql, query, check in reads:
-                answer, first_ms = await timed(gql)
-                print(f"{name:<{width}} {first_ms:>9.1f}", end=" ", flush=True)
-                # GraphQL's calls before the SQL's: a minute of scanning 10M events leaves the
-                # machine busy writing and the caches turned over, which is not the read's cost
-                g_ms, g_n = await median_ms(gql, rounds)
+            # Every GraphQL call before any SQL: a hand-written query scans the 10M events for
+            # up to a minute, which leaves the machine busy and the caches turned over, and is
+            # no part of a read's cost. The reads take turns, one call each per round, so that
+            # a slow minute of the host falls on all of them alike, not on one read's calls.
+            answers, first_ms = [], []
+            for _, gql, _, _ in reads:
+                answer, ms = await timed(gql)
+                answers.append(answer)
+                first_ms.append(ms)
+            calls: list[list[float]] = [[] for _ in reads]
+            for _ in range(rounds):
+                for times, (_, gql, _, _) in zip(calls, reads):
+                    times.append((await timed(gql))[1])
+            for (name, _, query, check), answer, ms, times in zip(reads, answers, first_ms,
+                                                                  calls):
                 rows, sql_ms = await timed(query)
                 note, problems = check(answer, rows)
                 s_ms, s_n = await median_ms(query, rounds, [sql_ms])
-                print(f"{g_ms:>10.1f} ({g_n:>2}) {s_ms:>10.1f} ({s_n:>2})  "
+                print(f"{name:<{width}} {ms:>9.1f} {statistics.median(times):>10.1f} "
+                      f"({len(times):>2}) {s_ms:>10.1f} ({s_n:>2})  "
                       f"{'DIFFERENT: ' + '; '.join(problems) if problems else note}", flush=True)
                 agreed = agreed and not problems
             print(f"load average at end: {os.getloadavg()}", flush=True)
