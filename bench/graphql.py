@@ -24,8 +24,8 @@ hand-written SQL query over the raw events and sessions computing the same numbe
 run. Per read: the first call (with --cold the dimension rollups are dropped first: breakdowns
 then read the events, as on a server whose maintenance has not built them yet), the median of
 the later calls (the reads taking turns, one call each per round, all before any SQL), and
-the SQL's median (each of --rounds calls, fewer
-once they took 10 s: the SQL at 10M events takes up to a minute a call). The two agree on every
+the SQL's median (each of --rounds calls, fewer once they took 10 s: the SQL at 10M events
+takes up to a minute a call). The two agree on every
 count and sum (checked; any difference is printed and makes the exit status 1); visitor counts
 read from sketches are HyperLogLog estimates, printed with their error.
 

@@ -204,11 +204,12 @@ async def _built(conn, site_id: uuid.UUID, hours: int,
 
 # The statements a read runs are made once per shape, their values bound at each run: made
 # afresh, their SQLAlchemy expressions cost a 10 M-event breakdown a tenth of its CPU.
-def _bounds(prefix: str, n: int) -> list[tuple]:
+def _run_params(prefix: str, n: int) -> list[tuple]:
+    """n runs' bounds as bind parameters (their values: `_run_values`)."""
     return [(bindparam(f"{prefix}{i}a"), bindparam(f"{prefix}{i}b")) for i in range(n)]
 
 
-def _bound(prefix: str, runs: list[tuple[int, int]]) -> dict[str, int]:
+def _run_values(prefix: str, runs: list[tuple[int, int]]) -> dict[str, int]:
     values = {}
     for i, (a, b) in enumerate(runs):
         values[f"{prefix}{i}a"], values[f"{prefix}{i}b"] = a, b
@@ -218,8 +219,8 @@ def _bound(prefix: str, runs: list[tuple[int, int]]) -> dict[str, int]:
 @functools.lru_cache(maxsize=64)
 def _wanted_and_built_statement(hours: int, n_runs: int):
     site = bindparam("site")
-    return union_all(_wanted_query(site, hours, _bounds("h", n_runs)),
-                     _built_query(site, hours, _bounds("s", n_runs)))
+    return union_all(_wanted_query(site, hours, _run_params("h", n_runs)),
+                     _built_query(site, hours, _run_params("s", n_runs)))
 
 
 async def _wanted_and_built(conn, site_id: uuid.UUID, hours: int, runs: list[tuple[int, int]]
@@ -230,7 +231,7 @@ async def _wanted_and_built(conn, site_id: uuid.UUID, hours: int, runs: list[tup
     want: dict[int, Counts] = {}
     have: dict[int, Counts] = {}
     for row in await conn.execute(_wanted_and_built_statement(hours, len(runs)), {
-            "site": site_id, **_bound("h", _spanned(hours, runs)), **_bound("s", runs)}):
+            "site": site_id, **_run_values("h", _spanned(hours, runs)), **_run_values("s", runs)}):
         counts = _counts(row)
         if row.built:
             have[row.start] = counts
@@ -280,19 +281,19 @@ class Spans:
         """What a statement over these spans depends on: (span length, how many runs)."""
         return tuple((hours, len(runs)) for hours, runs in self.runs.items())
 
-    def bound(self) -> dict[str, int]:
-        """The values of `_spans_where`'s bind parameters."""
+    def values(self) -> dict[str, int]:
+        """The values of `_spans_where`'s bind parameters for these runs."""
         values = {}
         for hours, runs in self.runs.items():
-            values.update(_bound(f"r{hours}_", runs))
+            values.update(_run_values(f"r{hours}_", runs))
         return values
 
 
 def _spans_where(table, shape: tuple[tuple[int, int], ...]):
-    """A table's rows of spans of that shape (Spans.shape), bound by Spans.bound."""
+    """A table's rows of spans of that shape (Spans.shape), its values Spans.values."""
     c = table.c
     parts = [and_(c.hours == hours, c.start >= a, c.start < b)
-             for hours, n in shape for a, b in _bounds(f"r{hours}_", n)]
+             for hours, n in shape for a, b in _run_params(f"r{hours}_", n)]
     return or_(*parts) if parts else false()
 
 
@@ -633,7 +634,7 @@ async def totals(conn, site_id: uuid.UUID, dimension: str, where: Spans) -> np.n
     """Every value's events, pageviews and sessions started over the spans (a TOTALS array,
     one entry a value hash, sorted)."""
     return summed_totals((await conn.execute(_totals_statement(where.shape()), {
-        "site": site_id, "dimension": dimension, **where.bound()})).scalars())
+        "site": site_id, "dimension": dimension, **where.values()})).scalars())
 
 
 @functools.lru_cache(maxsize=64)
@@ -657,10 +658,10 @@ async def sketches(conn, site_id: uuid.UUID, dimension: str, where: Spans,
     blobs: dict[int, list[bytes]] = defaultdict(list)
     values: dict[int, str | None] = {}
     statement = _sketches_statement(where.shape())
-    bound = {"site": site_id, "dimension": dimension, **where.bound()}
+    params = {"site": site_id, "dimension": dimension, **where.values()}
     for i in range(0, len(hashes), 1000):
         for h, value, blob in await conn.execute(statement,
-                                                 {**bound, "hashes": hashes[i:i + 1000]}):
+                                                 {**params, "hashes": hashes[i:i + 1000]}):
             blobs[h].append(blob)
             values[h] = value
     return blobs, values
@@ -701,14 +702,14 @@ async def counters(conn, site_id: uuid.UUID, dimension: str, where: Spans, *,
     money = Conversions()
     wanted = NIL_UUID if goal_id is None else goal_id
     statement = _counters_statement(where.shape(), goal_id is not None, hashes is not None)
-    bound = {"site": site_id, "dimension": dimension, **where.bound()}
+    params = {"site": site_id, "dimension": dimension, **where.values()}
     if goal_id is not None:
-        bound["goal"] = goal_id
+        params["goal"] = goal_id
     chunks = [None] if hashes is None else [hashes[i:i + 1000]
                                             for i in range(0, len(hashes), 1000)]
     for chunk in chunks:
         for h, value, goal, currency, n, cm, m in await conn.execute(
-                statement, bound if chunk is None else {**bound, "hashes": chunk}):
+                statement, params if chunk is None else {**params, "hashes": chunk}):
             money.values[h] = value
             if goal == wanted:
                 if currency == "":
