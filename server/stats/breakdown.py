@@ -283,13 +283,9 @@ def _bounds(summed: np.ndarray, part: _RawPart) -> tuple[list[int], list[int]]:
     raw = {h: len(part.visitors.get(h, ())) for h in (*part.visitors, *part.values)}
     extra: dict[int, int] = {}
     if raw:
-        asked = np.fromiter(raw, dtype=np.int64, count=len(raw))
         added = np.fromiter(raw.values(), dtype=np.int64, count=len(raw))
-        if len(hashes):
-            at = np.minimum(np.searchsorted(hashes, asked), len(hashes) - 1)
-            rolled = hashes[at] == asked
-        else:
-            at, rolled = asked, np.zeros(len(raw), dtype=bool)
+        at, rolled = dimension_rollups.positions(
+            summed, np.fromiter(raw, dtype=np.int64, count=len(raw)))
         bounds[at[rolled]] += added[rolled]  # each hash once: no repeated positions
         extra = {h: n for (h, n), r in zip(raw.items(), rolled.tolist()) if not r}
     hashes = np.concatenate([hashes, np.fromiter(extra, dtype=np.int64, count=len(extra))])

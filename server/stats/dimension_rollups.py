@@ -292,8 +292,8 @@ class Spans:
 def _spans_where(table, shape: tuple[tuple[int, int], ...]):
     """A table's rows of spans of that shape (Spans.shape), its values Spans.values."""
     c = table.c
-    parts = [and_(c.hours == hours, c.start >= a, c.start < b)
-             for hours, n in shape for a, b in _run_params(f"r{hours}_", n)]
+    parts = [and_(c.hours == hours, in_ranges(c.start, _run_params(f"r{hours}_", n)))
+             for hours, n in shape if n]
     return or_(*parts) if parts else false()
 
 
@@ -645,10 +645,19 @@ def _totals_statement(shape):
                                   _spans_where(dimension_totals, shape))
 
 
+def positions(summed: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(where each value hash is or would be in a summed TOTALS array, whether it is there)."""
+    keys = summed["value_hash"]
+    if not len(keys):
+        return np.zeros(len(hashes), dtype=np.intp), np.zeros(len(hashes), dtype=bool)
+    at = np.minimum(np.searchsorted(keys, hashes), len(keys) - 1)
+    return at, keys[at] == hashes
+
+
 def totals_of(summed: np.ndarray, h: int):
     """One value's entry of a summed TOTALS array, or None."""
-    at = int(np.searchsorted(summed["value_hash"], h))
-    return summed[at] if at < len(summed) and summed["value_hash"][at] == h else None
+    at, found = positions(summed, np.array([h], dtype=np.int64))
+    return summed[at[0]] if found[0] else None
 
 
 async def sketches(conn, site_id: uuid.UUID, dimension: str, where: Spans,
