@@ -545,6 +545,8 @@ async def test_a_breakdown_of_another_range_reuses_its_statements(admin, db, sit
     await dimension_rollups.maintain(db, now_us(), site_ids=[site.id])
     made = (dimension_rollups._wanted_and_built_statement, dimension_rollups._totals_statement,
             dimension_rollups._sketches_statement, dimension_rollups._counters_statement)
+    for statement in made:  # another test's reads of these days must not have made them
+        statement.cache_clear()
 
     def hours(day: int) -> dict:  # that day's event's hour and the next: one run of hour rows
         at = DAY + timedelta(days=day, hours=1)

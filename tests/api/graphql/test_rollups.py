@@ -3,6 +3,7 @@ reads through them answer what the raw events answer."""
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
@@ -203,7 +204,6 @@ async def test_each_server_merges_the_sketch_parts_every_few_seconds(database_ur
 
 
 def test_merging_into_a_sketch_equals_sketching_everything():
-    import random
     rng = random.Random(7)
     everyone = [f"v{i}" for i in range(4000)]
     blob = b""
@@ -222,7 +222,6 @@ def test_merging_into_a_sketch_equals_sketching_everything():
 def test_merged_registers_are_those_of_every_visitor():
     """Sparse sketches overlapping in their registers, dense ones, and visitors not yet in a
     sketch merge into exactly the registers of all of them."""
-    import random
     rng = random.Random(3)
     everyone = [f"v{i}" for i in range(30_000)]
     # every fourth big enough to be stored dense (a third of the registers set)
